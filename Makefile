@@ -1,0 +1,29 @@
+# Two entry points on a fresh clone: `make demo` and `make test`.
+# Each creates .venv (if missing) and installs the project with its test extras.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= demo
+
+.PHONY: test demo install bench clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q tests
+
+demo: $(STAMP)
+	$(PY) -m glifac demo --out $(DEMO_DIR)
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_simulate.py
+
+clean:
+	rm -rf $(VENV) *.egg-info

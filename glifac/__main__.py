@@ -1,0 +1,5 @@
+import sys
+
+from glifac.cli import main
+
+sys.exit(main())

@@ -1,0 +1,52 @@
+"""Command line: ``python -m glifac train | interpret | demo``.
+
+Each subcommand lives in its own module exposing ``add_arguments(parser)`` and
+``run(args) -> int``. Heavy imports (TensorFlow, Keras) happen inside ``run``,
+after arguments are parsed, so ``--help`` and argument errors are instant.
+Any :class:`simulate.errors.InputError` becomes one line on stderr, exit 2.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from simulate.errors import InputError
+
+# subcommand name -> (module, one-line help)
+SUBCOMMANDS = {
+    "train": ("glifac.train", "train a CAN preset on a simulated dataset"),
+    "interpret": ("glifac.interpret", "score motif interactions learned by a trained run"),
+    "demo": ("glifac.demo", "simulate, train and interpret end to end"),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse already exits 2 with a one-line message; keep usage short."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m glifac", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        module = importlib.import_module(module_name)
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,5 @@
+import sys
+
+from simulate.cli import main
+
+sys.exit(main())

@@ -1,0 +1,257 @@
+"""Motif grammars: which motifs a simulated sequence may carry and how they interact.
+
+A grammar is a JSON file (see ``grammars/paper.json``, the default)::
+
+    {"jaspar_release": "JASPAR2020",
+     "motifs": [{"name": "CEBPB", "jaspar_id": "MA0466.2"},
+                {"name": "TOY", "ppm": [[0.9, 0.03, 0.03, 0.04], ...]}],
+     "interactions": [{"motifs": ["ELF1", "SIX3"], "logic": "and"},
+                      {"motifs": ["ESR1", "FOXN3"], "logic": "xor"}]}
+
+Optional sampling fields (defaults in :data:`SAMPLING_DEFAULTS`):
+
+``instances``
+    ``[min, max]`` motif instances per sequence (default ``[1, 5]``).
+``pair_probability``
+    probability that a sequence is seeded with both motifs of one interaction,
+    chosen uniformly among the interactions (default 0.5). Without it an AND
+    label needs two independent hits and is rare; see ``simulate.generate``.
+``background``
+    base composition ``[pA, pC, pG, pT]`` of the i.i.d. background (default uniform).
+``min_gap``
+    minimum number of background bases between instances and between an
+    instance and either sequence end (default 1).
+
+Motif order in the file is task order. A motif may take part in at most one
+interaction, so every label has exactly one rule.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from simulate.errors import InputError
+
+LOGICS = ("and", "xor")
+SAMPLING_DEFAULTS = {
+    "instances": [1, 5],
+    "pair_probability": 0.5,
+    "background": [0.25, 0.25, 0.25, 0.25],
+    "min_gap": 1,
+}
+DEFAULT_GRAMMAR = "paper.json"
+_PPM_TOLERANCE = 1e-3
+
+
+@dataclass(frozen=True)
+class Motif:
+    """One motif: a name and a position probability matrix.
+
+    Attributes
+    ----------
+    name : str
+    ppm : numpy.ndarray, shape (W, 4)
+        Rows are positions, columns A, C, G, T; each row sums to 1.
+    source : str
+        ``"JASPAR2020:MA0466.2"`` for database motifs, ``"ppm"`` for explicit ones.
+    """
+
+    name: str
+    ppm: np.ndarray
+    source: str = "ppm"
+
+    @property
+    def width(self) -> int:
+        return int(self.ppm.shape[0])
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """A pair of motifs and the logic that ties their labels together."""
+
+    motifs: tuple[str, str]
+    logic: str
+
+
+@dataclass(frozen=True)
+class Grammar:
+    """A resolved grammar: motifs with PPMs, interactions and sampling settings."""
+
+    motifs: tuple[Motif, ...]
+    interactions: tuple[Interaction, ...] = ()
+    sampling: dict = field(default_factory=lambda: dict(SAMPLING_DEFAULTS))
+    jaspar_release: str | None = None
+    description: str = ""
+
+    @property
+    def motif_names(self) -> list[str]:
+        return [m.name for m in self.motifs]
+
+    @property
+    def max_width(self) -> int:
+        return max(m.width for m in self.motifs)
+
+    def index(self, name: str) -> int:
+        return self.motif_names.index(name)
+
+    def interaction_pairs(self) -> list[tuple[str, str, str]]:
+        """Ground-truth pairs as ``(motif_a, motif_b, logic)``."""
+        return [(i.motifs[0], i.motifs[1], i.logic) for i in self.interactions]
+
+    def min_length(self) -> int:
+        """Shortest sequence that can hold the most instances of the widest motif."""
+        n_max = self.sampling["instances"][1]
+        return n_max * self.max_width + (n_max + 1) * self.sampling["min_gap"]
+
+    def to_dict(self) -> dict:
+        """Fully resolved form: every motif's name, source and PPM, the interactions."""
+        return {
+            "description": self.description,
+            "jaspar_release": self.jaspar_release,
+            "motifs": [
+                {"name": m.name, "source": m.source, "ppm": np.round(m.ppm, 6).tolist()}
+                for m in self.motifs
+            ],
+            "interactions": [
+                {"motifs": list(i.motifs), "logic": i.logic} for i in self.interactions
+            ],
+            **{key: self.sampling[key] for key in SAMPLING_DEFAULTS},
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+
+def default_grammar_path() -> Path:
+    return Path(str(resources.files("simulate") / "grammars" / DEFAULT_GRAMMAR))
+
+
+def load_grammar(path: str | Path | None = None) -> Grammar:
+    """Read and resolve a grammar file (``None``: the paper's default grammar).
+
+    Raises
+    ------
+    InputError
+        Missing or malformed file, unknown JASPAR ID, invalid PPM, an
+        interaction naming a motif not in the grammar.
+    """
+    path = default_grammar_path() if path is None else Path(path)
+    if not path.is_file():
+        raise InputError(f"grammar file not found: {path}")
+    try:
+        spec = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"grammar file {path} is not valid JSON ({exc})") from None
+    return grammar_from_dict(spec, where=str(path))
+
+
+def grammar_from_json(text: str) -> Grammar:
+    """Rebuild a grammar from :meth:`Grammar.to_json` output (no database access)."""
+    try:
+        spec = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"stored grammar is not valid JSON ({exc})") from None
+    return grammar_from_dict(spec, where="stored grammar")
+
+
+def grammar_from_dict(spec: dict, where: str = "grammar") -> Grammar:
+    """Validate a grammar specification and resolve every motif to a PPM."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("motifs"), list) or not spec["motifs"]:
+        raise InputError(f"{where}: expected an object with a non-empty 'motifs' list")
+    release = spec.get("jaspar_release", "JASPAR2020")
+    motifs = tuple(_resolve_motif(entry, release, where) for entry in spec["motifs"])
+    names = [m.name for m in motifs]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise InputError(f"{where}: motif names repeated: {', '.join(duplicated)}")
+    interactions = tuple(_parse_interaction(entry, names, where) for entry in spec.get("interactions", []))
+    seen: dict[str, int] = {}
+    for number, interaction in enumerate(interactions):
+        for name in interaction.motifs:
+            if name in seen:
+                raise InputError(f"{where}: motif {name} is in more than one interaction")
+            seen[name] = number
+    sampling = _parse_sampling(spec, where)
+    return Grammar(
+        motifs=motifs,
+        interactions=interactions,
+        sampling=sampling,
+        jaspar_release=release if any(m.source != "ppm" for m in motifs) else spec.get("jaspar_release"),
+        description=str(spec.get("description", "")),
+    )
+
+
+def _resolve_motif(entry, release: str, where: str) -> Motif:
+    if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not entry["name"]:
+        raise InputError(f"{where}: each motif needs a 'name' string")
+    name = entry["name"]
+    if "ppm" in entry:
+        ppm = _validate_ppm(entry["ppm"], name, where)
+        return Motif(name=name, ppm=ppm, source=str(entry.get("source", "ppm")))
+    if "jaspar_id" in entry:
+        from simulate.jaspar import jaspar_ppm
+
+        jaspar_id = str(entry["jaspar_id"])
+        return Motif(name=name, ppm=jaspar_ppm(jaspar_id, release), source=f"{release}:{jaspar_id}")
+    raise InputError(f"{where}: motif {name} needs a 'jaspar_id' or a 'ppm'")
+
+
+def _validate_ppm(rows, name: str, where: str) -> np.ndarray:
+    try:
+        ppm = np.asarray(rows, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"{where}: motif {name} ppm is not a numeric matrix") from None
+    if ppm.ndim != 2 or ppm.shape[1] != 4 or ppm.shape[0] < 1:
+        raise InputError(f"{where}: motif {name} ppm must have shape (width, 4), got {ppm.shape}")
+    if not np.all(np.isfinite(ppm)) or np.any(ppm < 0):
+        raise InputError(f"{where}: motif {name} ppm has negative or non-finite entries")
+    if not np.allclose(ppm.sum(axis=1), 1.0, atol=_PPM_TOLERANCE):
+        raise InputError(f"{where}: motif {name} ppm rows must sum to 1")
+    return ppm / ppm.sum(axis=1, keepdims=True)
+
+
+def _parse_interaction(entry, names: list[str], where: str) -> Interaction:
+    if not isinstance(entry, dict) or not isinstance(entry.get("motifs"), list) or len(entry["motifs"]) != 2:
+        raise InputError(f"{where}: each interaction needs 'motifs': [A, B]")
+    a, b = (str(m) for m in entry["motifs"])
+    for motif in (a, b):
+        if motif not in names:
+            raise InputError(f"{where}: interaction names motif {motif}, which is not in the grammar")
+    if a == b:
+        raise InputError(f"{where}: interaction pairs motif {a} with itself")
+    logic = str(entry.get("logic", "")).lower()
+    if logic not in LOGICS:
+        raise InputError(f"{where}: interaction {a}/{b} logic must be one of {', '.join(LOGICS)}")
+    return Interaction(motifs=(a, b), logic=logic)
+
+
+def _parse_sampling(spec: dict, where: str) -> dict:
+    sampling = dict(SAMPLING_DEFAULTS)
+    for key in SAMPLING_DEFAULTS:
+        if key in spec:
+            sampling[key] = spec[key]
+    lo_hi = sampling["instances"]
+    if (
+        not isinstance(lo_hi, list) or len(lo_hi) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in lo_hi)
+        or not 1 <= lo_hi[0] <= lo_hi[1]
+    ):
+        raise InputError(f"{where}: 'instances' must be [min, max] with 1 <= min <= max")
+    p = sampling["pair_probability"]
+    if not isinstance(p, (int, float)) or isinstance(p, bool) or not 0 <= p <= 1:
+        raise InputError(f"{where}: 'pair_probability' must be a number in [0, 1]")
+    if p > 0 and lo_hi[1] < 2 and spec.get("interactions"):
+        raise InputError(f"{where}: 'pair_probability' > 0 needs at least 2 instances per sequence")
+    background = np.asarray(sampling["background"], dtype=float) if isinstance(sampling["background"], list) else None
+    if background is None or background.shape != (4,) or np.any(background < 0) or not np.isclose(background.sum(), 1):
+        raise InputError(f"{where}: 'background' must be 4 non-negative numbers summing to 1 (A, C, G, T)")
+    gap = sampling["min_gap"]
+    if not isinstance(gap, int) or isinstance(gap, bool) or gap < 0:
+        raise InputError(f"{where}: 'min_gap' must be a non-negative integer")
+    sampling["background"] = [float(v) for v in background]
+    sampling["pair_probability"] = float(p)
+    return sampling
