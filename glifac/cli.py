@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from simulate.errors import InputError
@@ -39,10 +40,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow and Keras with file descriptor 2 silenced.
+
+    TensorFlow's C++ start-up lines (absl, oneDNN, CPU features) bypass Python
+    and ``TF_CPP_MIN_LOG_LEVEL``; they would turn a one-line error into five.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import keras  # noqa: F401
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        import_tensorflow_quietly()
         return int(args._run(args) or 0)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

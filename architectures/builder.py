@@ -1,0 +1,77 @@
+"""One builder for every preset: ModelConfig -> uncompiled keras.Model."""
+from __future__ import annotations
+
+import keras
+
+from architectures import layers as L
+from architectures.config import ModelConfig
+from architectures.presets import resolve_config
+
+
+def build_model(name: str, **overrides) -> keras.Model:
+    """Build the preset ``name`` with ``overrides`` applied.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`architectures.available_models`.
+    **overrides
+        :class:`architectures.ModelConfig` fields, e.g. ``pool_size=4``,
+        ``activation="exp"``, ``n_filters=8``, ``input_length=200``.
+
+    Returns
+    -------
+    keras.Model
+        Uncompiled; input ``(N, input_length, 4)`` one-hot (A, C, G, T),
+        output ``(N, n_tasks)`` sigmoid probabilities. Model name is ``name``.
+
+    Raises
+    ------
+    InputError
+        Unknown preset (a ValueError listing the available names), unknown
+        override, or an override of the wrong type.
+    """
+    return build_from_config(resolve_config(name, **overrides))
+
+
+def build_from_config(config: ModelConfig) -> keras.Model:
+    """Build the CAN described by ``config`` (see :class:`ModelConfig`).
+
+    Design choices (the authors' code differs in two places):
+
+    * the convolution has no bias when BatchNorm follows it (BatchNorm's beta
+      is the bias), and a bias otherwise;
+    * the dense block is plain Dense -> ReLU -> Dropout, no BatchNorm, so the
+      ``-Norm`` presets differ from the plain ones only around the
+      convolution and attention, which is what the comparison is about.
+
+    The attention layer is called with ``return_attention_scores=True``; the
+    scores ``(N, heads, L', L')`` are an internal tensor of the graph, which
+    :func:`architectures.pooled_features_and_attention` exposes without
+    re-calling the layer.
+    """
+    c = config
+    inputs = keras.Input(shape=(c.input_length, 4), name=L.INPUT)
+    x = keras.layers.Conv1D(
+        c.n_filters, c.filter_width, padding="same", use_bias=not c.batch_norm, name=L.CONV
+    )(inputs)
+    if c.batch_norm:
+        x = keras.layers.BatchNormalization(name=L.CONV_BATCH_NORM)(x)
+    x = keras.layers.Activation(L.ACTIVATIONS[c.activation], name=L.CONV_ACTIVATION)(x)
+    x = keras.layers.MaxPooling1D(pool_size=c.pool_size, name=L.POOL)(x)
+    x = keras.layers.Dropout(c.conv_dropout, name=L.POOL_DROPOUT)(x)
+    if c.layer_norm in ("pre", "both"):
+        x = keras.layers.LayerNormalization(name=L.ATTENTION_PRE_NORM)(x)
+    x, _scores = keras.layers.MultiHeadAttention(
+        num_heads=c.num_heads, key_dim=c.key_dim, name=L.ATTENTION
+    )(x, x, return_attention_scores=True)
+    if c.layer_norm in ("post", "both"):
+        x = keras.layers.LayerNormalization(name=L.ATTENTION_POST_NORM)(x)
+    x = keras.layers.Dropout(c.attention_dropout, name=L.ATTENTION_DROPOUT)(x)
+    x = keras.layers.Flatten(name=L.FLATTEN)(x)
+    x = keras.layers.Dense(c.dense_units, name=L.DENSE)(x)
+    x = keras.layers.Activation("relu", name=L.DENSE_ACTIVATION)(x)
+    x = keras.layers.Dropout(c.dense_dropout, name=L.DENSE_DROPOUT)(x)
+    outputs = keras.layers.Dense(c.n_tasks, activation="sigmoid", name=L.OUTPUT)(x)
+    return keras.Model(inputs, outputs, name=c.name)
+

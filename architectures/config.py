@@ -1,0 +1,144 @@
+"""Typed, validated hyper-parameters of one convolution-attention network.
+
+Pure Python (no Keras import) so that command lines can validate a model
+request before paying for the TensorFlow import.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, fields
+from typing import Any, Optional
+
+from simulate.errors import InputError
+
+# Activation names a config may use; architectures.layers maps them to Keras.
+ACTIVATION_NAMES = ("relu", "exp", "softplus", "gelu", "sigmoid", "tanh", "elu", "linear")
+# Where LayerNormalization sits around the attention layer.
+LAYER_NORM_CHOICES = (None, "pre", "post", "both")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Every hyper-parameter of the CAN builder.
+
+    Layer stack (channels-last input ``(input_length, 4)``)::
+
+        Conv1D(n_filters, filter_width, padding="same", use_bias=not batch_norm)
+        -> [BatchNorm if batch_norm] -> activation -> MaxPool1D(pool_size)
+        -> Dropout(conv_dropout) -> [LayerNorm if layer_norm in {pre, both}]
+        -> MultiHeadAttention(num_heads, key_dim)   (self-attention)
+        -> [LayerNorm if layer_norm in {post, both}] -> Dropout(attention_dropout)
+        -> Flatten -> Dense(dense_units) -> ReLU -> Dropout(dense_dropout)
+        -> Dense(n_tasks, sigmoid)
+
+    Parameters
+    ----------
+    name : str
+        Preset the config came from (recorded, does not change the graph).
+    input_length : int
+        Sequence length L of the one-hot input ``(N, L, 4)``.
+    n_tasks : int
+        Number of sigmoid outputs T.
+    n_filters, filter_width : int
+        First-layer convolution filters and their width.
+    activation : str
+        One of :data:`ACTIVATION_NAMES`; ``"exp"`` is the exponential
+        activation that makes first-layer filters read like motifs.
+    batch_norm : bool
+        BatchNorm between convolution and activation (conv bias is dropped
+        then, because BatchNorm's offset makes it redundant).
+    pool_size : int
+        MaxPool1D size and stride; attention sees ``input_length // pool_size``
+        positions.
+    layer_norm : {None, "pre", "post", "both"}
+        LayerNormalization before and/or after the attention layer.
+    num_heads, key_dim : int
+        MultiHeadAttention heads and per-head query/key size.
+    dense_units : int
+        Width of the hidden dense layer.
+    conv_dropout, attention_dropout, dense_dropout : float
+        Dropout rates after pooling, after attention and after the dense layer.
+    """
+
+    name: str = "custom"
+    input_length: int = 200
+    n_tasks: int = 12
+    n_filters: int = 32
+    filter_width: int = 19
+    activation: str = "relu"
+    batch_norm: bool = False
+    pool_size: int = 4
+    layer_norm: Optional[str] = None
+    num_heads: int = 8
+    key_dim: int = 32
+    dense_units: int = 512
+    conv_dropout: float = 0.1
+    attention_dropout: float = 0.1
+    dense_dropout: float = 0.5
+
+    def __post_init__(self):
+        for f in fields(self):
+            _check_type(f.name, getattr(self, f.name), f.type)
+        for key in ("input_length", "n_tasks", "n_filters", "filter_width",
+                    "pool_size", "num_heads", "key_dim", "dense_units"):
+            if getattr(self, key) < 1:
+                raise InputError(f"{key} must be >= 1, got {getattr(self, key)}")
+        for key in ("conv_dropout", "attention_dropout", "dense_dropout"):
+            if not 0.0 <= getattr(self, key) < 1.0:
+                raise InputError(f"{key} must be in [0, 1), got {getattr(self, key)}")
+        if self.activation not in ACTIVATION_NAMES:
+            raise InputError(
+                f"activation must be one of {', '.join(ACTIVATION_NAMES)}; got {self.activation!r}"
+            )
+        if self.layer_norm not in LAYER_NORM_CHOICES:
+            raise InputError(
+                f"layer_norm must be one of None, 'pre', 'post', 'both'; got {self.layer_norm!r}"
+            )
+        if self.pool_size > self.input_length:
+            raise InputError(
+                f"pool_size ({self.pool_size}) is larger than input_length ({self.input_length})"
+            )
+
+    @property
+    def attention_length(self) -> int:
+        """Number of pooled positions L' that attention operates on."""
+        return self.input_length // self.pool_size
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of every field; ``ModelConfig(**d)`` round-trips."""
+        return dataclasses.asdict(self)
+
+    def replace(self, **overrides) -> "ModelConfig":
+        """Copy with ``overrides`` applied (unknown names raise InputError)."""
+        check_override_names(overrides)
+        return dataclasses.replace(self, **overrides)
+
+
+FIELD_NAMES = tuple(f.name for f in fields(ModelConfig))
+# Names users may override (the preset name itself is not an override).
+OVERRIDE_NAMES = tuple(n for n in FIELD_NAMES if n != "name")
+
+def check_override_names(overrides: dict) -> None:
+    """Raise InputError naming the first key that is not a config field."""
+    unknown = sorted(set(overrides) - set(OVERRIDE_NAMES))
+    if unknown:
+        raise InputError(
+            f"unknown model override {unknown[0]!r}; valid overrides: {', '.join(OVERRIDE_NAMES)}"
+        )
+
+
+def _check_type(name: str, value: Any, annotation: str) -> None:
+    # Annotations are strings under `from __future__ import annotations`.
+    ok = {
+        "str": isinstance(value, str),
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "bool": isinstance(value, bool),
+        # ints are acceptable rates (e.g. 0 from JSON); bools are not
+        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "Optional[str]": value is None or isinstance(value, str),
+    }[annotation]
+    if not ok:
+        expected = {"Optional[str]": "str or None"}.get(annotation, annotation)
+        raise InputError(
+            f"model override {name!r} must be {expected}, got {type(value).__name__} {value!r}"
+        )

@@ -1,0 +1,79 @@
+"""Named CAN presets of Ghotra, Lee & Koo (2021) as one table.
+
+Naming: ``CNN<pool>-<activation>[-Norm]``; ``-Norm`` adds BatchNorm in the
+convolution block and LayerNorm before attention. ``SATORI`` follows Ullah &
+Ben-Hur (2021): BatchNorm, softplus, pool 6, LayerNorm after attention.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from architectures.config import ModelConfig, check_override_names
+from simulate.errors import InputError
+
+_NORM = {"batch_norm": True, "layer_norm": "pre"}
+
+# name -> fields that differ from ModelConfig defaults
+MODEL_CONFIGS: dict[str, dict] = {
+    "CNN4-ReLU": {"pool_size": 4, "activation": "relu"},
+    "CNN4-ReLU-Norm": {"pool_size": 4, "activation": "relu", **_NORM},
+    "CNN4-Exp": {"pool_size": 4, "activation": "exp"},
+    "CNN4-Exp-Norm": {"pool_size": 4, "activation": "exp", **_NORM},
+    "CNN10-ReLU": {"pool_size": 10, "activation": "relu"},
+    "CNN10-Exp": {"pool_size": 10, "activation": "exp"},
+    "CNN20-ReLU": {"pool_size": 20, "activation": "relu"},
+    "CNN20-ReLU-Norm": {"pool_size": 20, "activation": "relu", **_NORM},
+    "CNN20-Exp": {"pool_size": 20, "activation": "exp"},
+    "CNN20-Exp-Norm": {"pool_size": 20, "activation": "exp", **_NORM},
+    "SATORI": {"pool_size": 6, "activation": "softplus", "batch_norm": True, "layer_norm": "post"},
+}
+
+
+def available_models() -> list[str]:
+    """Preset names accepted by :func:`build_model`, in table order."""
+    return list(MODEL_CONFIGS)
+
+
+def check_model_name(name) -> None:
+    """Raise InputError (a ValueError) listing the presets if ``name`` is unknown."""
+    if not isinstance(name, str) or name not in MODEL_CONFIGS:
+        raise InputError(
+            f"unknown model {name!r}; available models: {', '.join(available_models())}"
+        )
+
+
+def resolve_config(name: str, **overrides) -> ModelConfig:
+    """Preset ``name`` with ``overrides`` applied, validated.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`available_models`.
+    **overrides
+        Any :class:`ModelConfig` field except ``name`` (e.g. ``pool_size=4``,
+        ``activation="exp"``, ``input_length=200``, ``n_tasks=12``).
+
+    Returns
+    -------
+    ModelConfig
+
+    Raises
+    ------
+    InputError
+        Unknown preset (message lists them), unknown override name, or an
+        override of the wrong type or out of range (message names it).
+    """
+    check_model_name(name)
+    check_override_names(overrides)
+    values = {**MODEL_CONFIGS[name], **overrides, "name": name}
+    return ModelConfig(**values)
+
+
+def config_from_dict(values: dict) -> ModelConfig:
+    """Rebuild a config recorded with :meth:`ModelConfig.to_dict`."""
+    values = dict(values)
+    known = {f.name for f in dataclasses.fields(ModelConfig)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise InputError(f"unknown model config key {unknown[0]!r}")
+    return ModelConfig(**values)

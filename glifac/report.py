@@ -1,0 +1,132 @@
+"""``report.html``: one self-contained page (figures embedded) summarising an interpretation."""
+from __future__ import annotations
+
+import base64
+import html
+import math
+from pathlib import Path
+
+from glifac.rundir import atomic_write_text
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;
+padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.8em;border-bottom:1px solid #ddd;padding-bottom:.2em}
+table{border-collapse:collapse;margin:.6em 0;font-size:.9em}th,td{border:1px solid #ddd;padding:.25em .6em;
+text-align:right}th{background:#f4f4f4}td.l,th.l{text-align:left}tr.true td{background:#e8f6e8}
+img{max-width:100%;border:1px solid #eee;margin:.5em 0}.note{color:#555;font-size:.9em}
+.warn{background:#fff4e0;border:1px solid #f0c070;padding:.5em 1em}
+"""
+
+
+def _fmt(value, digits: int = 3) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "–"
+        if math.isinf(value):
+            return "∞" if value > 0 else "−∞"
+        return f"{value:.{digits}f}"
+    return html.escape(str(value))
+
+
+def _table(rows: list[dict], columns: list[tuple[str, str]], left=(), highlight: str | None = None) -> str:
+    head = "".join(f'<th class="{"l" if key in left else ""}">{html.escape(title)}</th>' for key, title in columns)
+    body = []
+    for row in rows:
+        cls = ' class="true"' if highlight and row.get(highlight) else ""
+        cells = "".join(
+            f'<td class="{"l" if key in left else ""}">{_fmt(row.get(key))}</td>' for key, _ in columns
+        )
+        body.append(f"<tr{cls}>{cells}</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _image(path: Path, alt: str) -> str:
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def write_report(path, summary: dict, scores: dict, interactions: dict, filters: list[dict],
+                 figures: dict[str, Path]) -> Path:
+    """Write ``report.html``.
+
+    Parameters
+    ----------
+    path : Path
+    summary : dict
+        ``run``, ``data``, ``model``, ``n_sequences``, ``seed``, ``versions``,
+        ``test_auroc``, ``test_aupr``, ``headline`` (list of rows), ``scored`` (bool),
+        ``skip_reason``.
+    scores : dict
+        ``scores.json`` content: ``glifac`` and ``local`` rows per threshold.
+    interactions : dict
+        ``{"glifac": rows, "local": rows}`` motif-pair rankings at the headline threshold.
+    filters : list of dict
+        One row per filter (``filters.tsv``).
+    figures : dict
+        Caption -> PNG path, in display order.
+    """
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>glifac report</title>"
+             f"<style>{_STYLE}</style></head><body>"]
+    parts.append("<h1>glifac interpretation report</h1>")
+    parts.append(
+        "<p class='note'>"
+        f"Run <code>{html.escape(str(summary['run']))}</code> · model {html.escape(str(summary['model']))} · "
+        f"data <code>{html.escape(str(summary['data']))}</code> · {summary['n_sequences']:,} test sequences · "
+        f"seed {summary['seed']} · glifac {html.escape(str(summary['versions'].get('glifac')))}</p>"
+    )
+    parts.append("<h2>Summary</h2>")
+    if summary.get("test_auroc") is not None:
+        parts.append(f"<p>Model test AUROC {_fmt(summary['test_auroc'])}, "
+                     f"AUPR {_fmt(summary['test_aupr'])} (macro means over tasks).</p>")
+    if not summary["scored"]:
+        parts.append(f"<p class='warn'>Scoring skipped: {html.escape(summary['skip_reason'])}. "
+                     "Maps, rankings and figures are still shown.</p>")
+    else:
+        parts.append(_table(summary["headline"], [
+            ("method", "method"), ("threshold", "threshold"), ("auroc", "AUROC"), ("aupr", "AUPR (AP)"),
+            ("snr", "SNR (z)"), ("snr_top100", "SNR top-100"), ("tpr", "TPR"), ("ppv", "PPV"),
+        ], left=("method",)))
+        coverage = summary.get("coverage", {})
+        parts.append(
+            f"<p>Filters matched to a grammar motif: {coverage.get('n_filters_matched', 0)} of "
+            f"{len(filters)}; grammar motifs covered: {_fmt(coverage.get('coverage'))} "
+            f"(missing: {html.escape(', '.join(coverage.get('missing_motifs', [])) or 'none')}).</p>"
+        )
+        parts.append("<p class='note'>AUROC and AUPR (average precision) rank filter pairs labelled with two "
+                     "different grammar motifs; positives are the grammar's interacting pairs. SNR (z) = "
+                     "(mean positive − mean negative) / sd(negative); SNR top-100 is the authors' variant. "
+                     "Local-attention scores rank the instance-count map.</p>")
+    for caption, figure in figures.items():
+        parts.append(f"<h2>{html.escape(caption)}</h2>{_image(figure, caption)}")
+    if scores.get("glifac"):
+        parts.append("<h2>Scores per threshold</h2>")
+        for method in ("glifac", "local"):
+            columns = [("threshold", "threshold"), ("n_pairs", "attended pairs"), ("auroc", "AUROC"),
+                       ("aupr", "AUPR (AP)"), ("aupr_trapezoid", "AUPR (trapezoid)"), ("snr", "SNR (z)"),
+                       ("snr_top100", "SNR top-100")]
+            if method == "local":
+                columns += [("tpr", "TPR"), ("ppv", "PPV")]
+            parts.append(f"<h3>{'GLIFAC' if method == 'glifac' else 'Local attention'}</h3>")
+            parts.append(_table(scores[method], columns))
+    for method, rows in interactions.items():
+        title = "GLIFAC" if method == "glifac" else "Local attention"
+        parts.append(f"<h2>Ranked motif interactions: {title}</h2>")
+        parts.append("<p class='note'>Each motif pair scored by its best filter pair; ground-truth pairs "
+                     "highlighted.</p>")
+        parts.append(_table(rows[:30], [("rank", "rank"), ("motif_a", "motif A"), ("motif_b", "motif B"),
+                                        ("score", "score"), ("filter_a", "filter A"), ("filter_b", "filter B"),
+                                        ("is_true", "ground truth")],
+                            left=("motif_a", "motif_b"), highlight="is_true"))
+    parts.append("<h2>Filters</h2>")
+    parts.append(_table(filters, [("filter", "filter"), ("label", "match"), ("qvalue", "q-value"),
+                                  ("pvalue", "p-value"), ("information_content", "IC (bits)"),
+                                  ("n_sites", "sites"), ("jaspar_match", "best JASPAR hit")],
+                        left=("label", "jaspar_match")))
+    versions = ", ".join(f"{k} {v}" for k, v in summary["versions"].items() if v)
+    parts.append(f"<p class='note'>Versions: {html.escape(versions)}</p></body></html>")
+    return atomic_write_text(path, "\n".join(parts))

@@ -1,0 +1,174 @@
+"""Interpretation pipeline: threshold parsing, analysis on hand-made arrays, CLI end to end, bad input."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import simulate
+from glifac.interpret import analyse, null_quantiles, parse_thresholds
+from simulate.errors import InputError
+from simulate.grammar import grammar_from_dict
+
+BASES = "ACGT"
+
+
+# ---------------------------------------------------------------- thresholds
+
+def test_parse_thresholds_ranges_values_and_null_quantiles():
+    items = parse_thresholds("0.0:0.9:0.1")
+    assert [v for v, _ in items] == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
+    assert parse_thresholds("0.25,q95") == [(0.25, "0.25"), (None, "q95")]
+
+
+@pytest.mark.parametrize("text", ["1.5", "-0.1", "0:2:0.5", "abc", "0.5:0.1:0.1", ""])
+def test_parse_thresholds_rejects_bad_values(text):
+    with pytest.raises(InputError):
+        parse_thresholds(text)
+
+
+def test_null_quantiles_ignore_the_diagonal():
+    attention = np.zeros((10, 4, 4))
+    off = ~np.eye(4, dtype=bool)
+    attention[:, off] = np.linspace(0, 1, 120).reshape(10, 12)
+    attention[:, np.arange(4), np.arange(4)] = 5.0  # would dominate if counted
+    q = null_quantiles(attention)
+    assert q["q90"] == pytest.approx(0.9, abs=0.01) and q["q99"] == pytest.approx(0.99, abs=0.01)
+
+
+# ---------------------------------------------------------------- analysis on planted arrays
+
+def _toy_grammar():
+    rng = np.random.default_rng(0)
+
+    def motif(name):
+        # strong, distinct 10-nt motifs so each filter matches exactly one of them
+        consensus = rng.integers(0, 4, 10)
+        ppm = np.full((10, 4), 0.02)
+        ppm[np.arange(10), consensus] = 0.94
+        return {"name": name, "ppm": ppm.tolist()}
+
+    return grammar_from_dict({
+        "motifs": [motif(n) for n in ("A", "B", "C", "D")],
+        "interactions": [{"motifs": ["A", "B"], "logic": "and"}],
+    })
+
+
+def test_analyse_recovers_a_planted_interaction(tmp_path):
+    """Filters 0-3 carry motifs A-D; filter 0 at attended query positions predicts filter 1 at keys."""
+    grammar = _toy_grammar()
+    rng = np.random.default_rng(1)
+    n, length, n_filters = 300, 12, 4
+    features = rng.random((n, length, n_filters)).astype(np.float32)
+    attention = np.full((n, length, length), 0.01, dtype=np.float32)
+    q, k = rng.integers(0, length, n), rng.integers(0, length, n)
+    k = np.where(k == q, (k + 1) % length, k)
+    attention[np.arange(n), q, k] = 0.9
+    signal = rng.random(n) * 5
+    features[np.arange(n), q, 0] = signal
+    features[np.arange(n), k, 1] = signal + rng.normal(0, 0.1, n)
+    attention[:, np.arange(length), np.arange(length)] = 0
+    ppms = np.stack([np.asarray(m.ppm) for m in grammar.motifs])
+    ppms = np.concatenate([ppms, np.full((4, 9, 4), 0.25)], axis=1)  # pad to width 19
+    null = np.full_like(attention, 0.05)
+    summary = analyse(features, attention, null, ppms, np.full(4, 500), grammar,
+                      parse_thresholds("0.0,0.5"), tmp_path, seed=0, use_jaspar=False, verbose=False,
+                      provenance={"run": "r", "data": "d", "model": "m", "n_sequences": n, "seed": 0})
+    scores = json.loads((tmp_path / "scores.json").read_text())
+    assert summary["scored"] and scores["filters"]["coverage"] == 1.0
+    at_half = scores["glifac"][1]
+    assert at_half["threshold"] == 0.5 and at_half["n_pairs"] == n
+    assert at_half["auroc"] == 1.0 and at_half["n_pos"] == 1
+    ranked = (tmp_path / "interactions.tsv").read_text().splitlines()
+    assert ranked[1].split("\t")[2:4] == ["A", "B"] and ranked[1].endswith("True")
+    for name in ("report.html", "filters.tsv", "maps.h5", "attention_null.png", "filter_logos.png",
+                 "interaction_map_glifac.png", "metrics_vs_threshold.png"):
+        assert (tmp_path / name).is_file(), name
+
+
+def test_analyse_without_ground_truth_skips_scoring(tmp_path):
+    rng = np.random.default_rng(0)
+    features = rng.random((50, 6, 3)).astype(np.float32)
+    attention = rng.random((50, 6, 6)).astype(np.float32)
+    summary = analyse(features, attention, attention, np.full((3, 19, 4), 0.25), np.zeros(3), None,
+                      parse_thresholds("0.1"), tmp_path, seed=0, use_jaspar=False, verbose=False,
+                      provenance={"run": "r", "data": "d", "model": "m", "n_sequences": 50, "seed": 0})
+    assert not summary["scored"] and "no ground-truth" in summary["skip_reason"]
+    scores = json.loads((tmp_path / "scores.json").read_text())
+    assert scores["glifac"][0]["n_pairs"] > 0 and "auroc" not in scores["glifac"][0]
+    assert "Scoring skipped" in (tmp_path / "report.html").read_text()
+
+
+# ---------------------------------------------------------------- command line
+
+def glifac_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "glifac", *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("interpret")
+    data = simulate.make_dataset(root / "data.h5", n=1500, seed=0)
+    run_dir = root / "run"
+    result = glifac_cli("train", "--data", str(data), "--model", "CNN20-Exp", "--epochs", "1",
+                        "--n-filters", "8", "--dense-units", "16", "--num-heads", "2", "--key-dim", "8",
+                        "--out", str(run_dir), "--quiet")
+    assert result.returncode == 0, result.stderr
+    return root, data, run_dir
+
+
+def test_interpret_cli_end_to_end(tiny_run):
+    root, _, run_dir = tiny_run
+    out = root / "interp"
+    result = glifac_cli("interpret", "--run", str(run_dir), "--out", str(out), "--max-sequences", "200",
+                        "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert "report:" in result.stdout
+    scores = json.loads((out / "scores.json").read_text())
+    assert len(scores["glifac"]) == 10 and len(scores["local"]) == 10
+    assert set(scores["null_quantiles"]) == {"q90", "q95", "q99"}
+    assert scores["provenance"]["n_sequences"] == 200 and scores["versions"]["glifac"]
+    assert (out / "report.html").stat().st_size > 10_000
+    # refuses to overwrite without --force, leaving the output as it was
+    before = (out / "scores.json").read_text()
+    again = glifac_cli("interpret", "--run", str(run_dir), "--out", str(out), "--quiet")
+    assert again.returncode == 2 and "--force" in again.stderr
+    assert (out / "scores.json").read_text() == before
+
+
+def _no_attention_run(root: Path, data: Path) -> Path:
+    import keras
+
+    run_dir = root / "noattn"
+    run_dir.mkdir()
+    inputs = keras.Input((200, 4))
+    hidden = keras.layers.Conv1D(4, 19, padding="same", name="conv")(inputs)
+    outputs = keras.layers.Dense(12, activation="sigmoid")(keras.layers.GlobalMaxPooling1D()(hidden))
+    keras.Model(inputs, outputs).save(run_dir / "model.keras")
+    (run_dir / "config.json").write_text(json.dumps({"data": {"path": str(data)}}))
+    return run_dir
+
+
+def test_interpret_bad_input_exits_2_with_one_line(tiny_run, tmp_path):
+    root, data, run_dir = tiny_run
+    short = simulate.make_dataset(tmp_path / "short.h5", n=200, seed=0, length=150)
+    empty_run = tmp_path / "empty_run"
+    empty_run.mkdir()
+    cases = [
+        (["--run", str(tmp_path / "missing")], "not found"),
+        (["--run", str(empty_run)], "model.keras"),
+        (["--run", str(_no_attention_run(tmp_path, data))], "no attention layer"),
+        (["--run", str(run_dir), "--data", str(short)], "length"),
+        (["--run", str(run_dir), "--thresholds", "1.5"], "outside [0, 1]"),
+    ]
+    for args, message in cases:
+        out = tmp_path / "out"
+        result = glifac_cli("interpret", *args, "--out", str(out), "--quiet")
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 2, (args, result.stderr)
+        assert len(lines) == 1 and message in lines[0], (args, result.stderr)
+        assert not out.exists() and not list(tmp_path.glob(".out.*"))
