@@ -63,7 +63,7 @@ def build_from_config(config: ModelConfig) -> keras.Model:
     if c.layer_norm in ("pre", "both"):
         x = keras.layers.LayerNormalization(name=L.ATTENTION_PRE_NORM)(x)
     x, _scores = keras.layers.MultiHeadAttention(
-        num_heads=c.num_heads, key_dim=c.key_dim, name=L.ATTENTION
+        num_heads=c.num_heads, key_dim=c.key_dim, output_shape=c.attention_output_dim, name=L.ATTENTION
     )(x, x, return_attention_scores=True)
     if c.layer_norm in ("post", "both"):
         x = keras.layers.LayerNormalization(name=L.ATTENTION_POST_NORM)(x)

@@ -26,7 +26,7 @@ class ModelConfig:
         Conv1D(n_filters, filter_width, padding="same", use_bias=not batch_norm)
         -> [BatchNorm if batch_norm] -> activation -> MaxPool1D(pool_size)
         -> Dropout(conv_dropout) -> [LayerNorm if layer_norm in {pre, both}]
-        -> MultiHeadAttention(num_heads, key_dim)   (self-attention)
+        -> MultiHeadAttention(num_heads, key_dim, output width attention_units)
         -> [LayerNorm if layer_norm in {post, both}] -> Dropout(attention_dropout)
         -> Flatten -> Dense(dense_units) -> ReLU -> Dropout(dense_dropout)
         -> Dense(n_tasks, sigmoid)
@@ -54,6 +54,11 @@ class ModelConfig:
         LayerNormalization before and/or after the attention layer.
     num_heads, key_dim : int
         MultiHeadAttention heads and per-head query/key size.
+    attention_units : int or None
+        Output width of the attention layer per position. ``None`` (default)
+        means ``num_heads * key_dim``, as in the authors' attention layer
+        (tfomics: heads concatenated, then Dense(d_model)); Keras's own
+        default would project back to the input width (``n_filters``).
     dense_units : int
         Width of the hidden dense layer.
     conv_dropout, attention_dropout, dense_dropout : float
@@ -71,6 +76,7 @@ class ModelConfig:
     layer_norm: Optional[str] = None
     num_heads: int = 8
     key_dim: int = 32
+    attention_units: Optional[int] = None
     dense_units: int = 512
     conv_dropout: float = 0.1
     attention_dropout: float = 0.1
@@ -86,6 +92,8 @@ class ModelConfig:
         for key in ("conv_dropout", "attention_dropout", "dense_dropout"):
             if not 0.0 <= getattr(self, key) < 1.0:
                 raise InputError(f"{key} must be in [0, 1), got {getattr(self, key)}")
+        if self.attention_units is not None and self.attention_units < 1:
+            raise InputError(f"attention_units must be >= 1 or None, got {self.attention_units}")
         if self.activation not in ACTIVATION_NAMES:
             raise InputError(
                 f"activation must be one of {', '.join(ACTIVATION_NAMES)}; got {self.activation!r}"
@@ -98,6 +106,11 @@ class ModelConfig:
             raise InputError(
                 f"pool_size ({self.pool_size}) is larger than input_length ({self.input_length})"
             )
+
+    @property
+    def attention_output_dim(self) -> int:
+        """Attention output width per position (``attention_units`` resolved)."""
+        return self.attention_units or self.num_heads * self.key_dim
 
     @property
     def attention_length(self) -> int:
@@ -136,9 +149,10 @@ def _check_type(name: str, value: Any, annotation: str) -> None:
         # ints are acceptable rates (e.g. 0 from JSON); bools are not
         "float": isinstance(value, (int, float)) and not isinstance(value, bool),
         "Optional[str]": value is None or isinstance(value, str),
+        "Optional[int]": value is None or (isinstance(value, int) and not isinstance(value, bool)),
     }[annotation]
     if not ok:
-        expected = {"Optional[str]": "str or None"}.get(annotation, annotation)
+        expected = {"Optional[str]": "str or None", "Optional[int]": "int or None"}.get(annotation, annotation)
         raise InputError(
             f"model override {name!r} must be {expected}, got {type(value).__name__} {value!r}"
         )

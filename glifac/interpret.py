@@ -287,13 +287,14 @@ def analyse(features, attention, null_attention, ppms, n_sites, grammar, thresho
 
     score_rows: dict[str, list[dict]] = {"glifac": [], "local": []}
     for k, (value, label) in enumerate(zip(values, labels_t)):
-        local_sym = local.counts[k] + local.counts[k].T
+        # the authors combine the two directions of a count map by max
+        local_sym = np.maximum(local.counts[k], local.counts[k].T).astype(float)
         base = {"threshold": value, "threshold_label": label}
         g_row = {**base, "n_pairs": int(glifac.n_attended[k]), "n_random_pairs": int(glifac.n_random[k])}
         l_row = {**base, "n_pairs": int(local.n_pairs[k])}
         if scored:
-            g_row.update(interaction_metrics(glifac.maps[k], labels, truth_pairs))
-            l_row.update(interaction_metrics(local_sym.astype(float), labels, truth_pairs))
+            g_row.update(_metrics(interaction_metrics, glifac.maps[k], labels, truth_pairs))
+            l_row.update(_metrics(interaction_metrics, local_sym, labels, truth_pairs))
             instance_scores = local_attention_scores(local.counts[k], labels, truth_pairs)
             if instance_scores.get("reason"):
                 instance_scores["instance_reason"] = instance_scores["reason"]
@@ -307,8 +308,8 @@ def analyse(features, attention, null_attention, ppms, n_sites, grammar, thresho
     if grammar is not None and any(label is not None for label in labels):
         interactions = {
             "glifac": motif_pair_table(glifac.maps[headline_k], labels, truth_pairs),
-            "local": motif_pair_table((local.counts[headline_k] + local.counts[headline_k].T).astype(float),
-                                      labels, truth_pairs),
+            "local": motif_pair_table(np.maximum(local.counts[headline_k], local.counts[headline_k].T)
+                                      .astype(float), labels, truth_pairs),
         }
         for rows in interactions.values():
             for rank, row in enumerate(rows, 1):
@@ -366,6 +367,20 @@ def analyse(features, attention, null_attention, ppms, n_sites, grammar, thresho
                "headline": headline, "coverage": coverage}
     write_report(out / "report.html", summary, scores, interactions, filter_rows, figures)
     return summary
+
+
+def _metrics(interaction_metrics, score_map, labels, truth_pairs) -> dict:
+    """Our metrics over labelled filter pairs, plus the authors' variants over their candidates.
+
+    The authors' ``glifac_stats`` also counts pairs with an unlabelled filter as
+    negatives; ``snr_top100``, ``aupr_trapezoid`` and ``auroc_authors`` are
+    computed that way so they can be compared with the paper's numbers.
+    """
+    ours = interaction_metrics(score_map, labels, truth_pairs)
+    authors = interaction_metrics(score_map, labels, truth_pairs, include_unlabelled=True)
+    ours.update(snr_top100=authors["snr_top100"], aupr_trapezoid=authors["aupr_trapezoid"],
+                auroc_authors=authors["auroc"], aupr_authors=authors["aupr"])
+    return ours
 
 
 def _sample(values: np.ndarray, rng, size: int = 2_000_000) -> np.ndarray:

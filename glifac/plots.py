@@ -4,6 +4,7 @@ Each function takes plain arrays, writes one PNG atomically and returns its path
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -127,7 +128,9 @@ def filter_logos(ppms: np.ndarray, titles: list[str], path, columns: int = 4) ->
             continue
         ppm = np.clip(np.asarray(ppms[k], dtype=float), 1e-9, 1)
         ic = ppm * (2 + (ppm * np.log2(ppm)).sum(axis=1, keepdims=True))
-        logomaker.Logo(pd.DataFrame(ic, columns=list("ACGT")), ax=ax, show_spines=False)
+        with warnings.catch_warnings():  # a filter with no sites has an all-zero logo
+            warnings.simplefilter("ignore", UserWarning)
+            logomaker.Logo(pd.DataFrame(ic, columns=list("ACGT")), ax=ax, show_spines=False)
         ax.set_ylim(0, 2)
         ax.set_xticks([])
         ax.set_yticks([])

@@ -612,6 +612,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     m.add_argument("--layer-norm", choices=("none", "pre", "post", "both"), default=S)
     m.add_argument("--num-heads", type=int, default=S)
     m.add_argument("--key-dim", type=int, default=S)
+    m.add_argument("--attention-units", type=int, default=S,
+                   help="attention output width per position (default num_heads * key_dim)")
     m.add_argument("--dense-units", type=int, default=S)
     m.add_argument("--n-filters", type=int, default=S)
     m.add_argument("--filter-width", type=int, default=S)
@@ -655,9 +657,11 @@ def _settings_from_file(path) -> tuple[str | None, dict, dict]:
     return model, overrides, training
 
 
-_OVERRIDE_FLAGS = ("pool_size", "activation", "batch_norm", "layer_norm", "num_heads", "key_dim",
-                   "dense_units", "n_filters", "filter_width", "conv_dropout", "attention_dropout",
-                   "dense_dropout")
+def _override_flags() -> tuple[str, ...]:
+    """Model overrides settable by flag: every config field but those the data decides."""
+    from architectures.config import OVERRIDE_NAMES
+
+    return tuple(name for name in OVERRIDE_NAMES if name not in ("input_length", "n_tasks"))
 
 
 def run(args) -> int:
@@ -681,7 +685,7 @@ def run(args) -> int:
     if model_name is None:
         raise InputError("no model given: pass --model NAME (or a --config file naming one)")
     training.update({k: given[k] for k in TRAINING_FIELDS if k in given})
-    overrides.update({k: given[k] for k in _OVERRIDE_FLAGS if k in given})
+    overrides.update({k: given[k] for k in _override_flags() if k in given})
     if overrides.get("layer_norm") == "none":
         overrides["layer_norm"] = None
     train_config = TrainingConfig(**training)  # fail on --epochs 0 before reading data
