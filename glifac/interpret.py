@@ -384,8 +384,9 @@ def _metrics(interaction_metrics, score_map, labels, truth_pairs) -> dict:
 
 
 def _sample(values: np.ndarray, rng, size: int = 2_000_000) -> np.ndarray:
+    """At most ``size`` values for a histogram (drawn with replacement: no N-long permutation)."""
     values = values.ravel()
-    return values if values.size <= size else rng.choice(values, size=size, replace=False)
+    return values if values.size <= size else values[rng.integers(0, values.size, size)]
 
 
 def _motif_matrix(names: list[str], rows: list[dict]) -> np.ndarray:
