@@ -191,16 +191,19 @@ def interpret(run_dir: Path, dataset, thresholds, out: Path, args, config: dict)
             "run": str(run_dir), "data": str(dataset.path), "model": config.get("model", model.name),
             "n_sequences": int(len(x)), "seed": args.seed, "heads": args.heads,
             "null_shuffles": args.null_shuffles,
-            "test_auroc": _read_metric(run_dir, "test_auroc"), "test_aupr": _read_metric(run_dir, "test_aupr"),
         },
+        classification=_classification(run_dir),
     )
 
 
-def _read_metric(run_dir: Path, key: str):
+def _classification(run_dir: Path) -> dict:
+    """The run's test-set classification metrics (macro and per task), if recorded."""
     try:
-        return json.loads((run_dir / "metrics.json").read_text()).get(key)
+        metrics = json.loads((run_dir / "metrics.json").read_text())
     except (OSError, ValueError):
-        return None
+        return {}
+    keys = ("test_auroc", "test_aupr", "test_auroc_per_task", "test_aupr_per_task")
+    return {key: metrics[key] for key in keys if key in metrics}
 
 
 def null_quantiles(null_attention: np.ndarray) -> dict[str, float]:
@@ -212,7 +215,7 @@ def null_quantiles(null_attention: np.ndarray) -> dict[str, float]:
 
 
 def analyse(features, attention, null_attention, ppms, n_sites, grammar, thresholds, out: Path, seed: int,
-            use_jaspar: bool, verbose: bool, provenance: dict) -> dict:
+            use_jaspar: bool, verbose: bool, provenance: dict, classification: dict | None = None) -> dict:
     """Maps, scores, tables, figures and report from extracted arrays (no model needed).
 
     Parameters
@@ -223,7 +226,10 @@ def analyse(features, attention, null_attention, ppms, n_sites, grammar, thresho
     n_sites : numpy.ndarray, shape (F,)
     grammar : simulate.Grammar or None
     thresholds : list of (value or None, label)
+    classification : dict, optional
+        The run's test metrics (``test_auroc``, ``test_aupr``, per task), copied to scores.json.
     """
+    classification = classification or {}
     from analysis import (
         filter_coverage,
         glifac_maps,
@@ -321,6 +327,7 @@ def analyse(features, attention, null_attention, ppms, n_sites, grammar, thresho
         "headline_threshold": values[headline_k],
         "null_quantiles": quantiles,
         "filters": coverage,
+        "classification": classification,
         "scored": scored, "skip_reason": skip_reason,
         "ground_truth": [{"motifs": [a, b], "logic": logic} for a, b, logic in truth],
         "provenance": provenance,
@@ -363,7 +370,9 @@ def analyse(features, attention, null_attention, ppms, n_sites, grammar, thresho
             row = score_rows[method][headline_k]
             headline.append({"method": method, **{k: row.get(k) for k in (
                 "threshold", "auroc", "aupr", "snr", "snr_top100", "tpr", "ppv")}})
-    summary = {**provenance, "versions": scores["versions"], "scored": scored, "skip_reason": skip_reason,
+    summary = {**provenance, "test_auroc": classification.get("test_auroc"),
+               "test_aupr": classification.get("test_aupr"), "versions": scores["versions"],
+               "scored": scored, "skip_reason": skip_reason,
                "headline": headline, "coverage": coverage}
     write_report(out / "report.html", summary, scores, interactions, filter_rows, figures)
     return summary

@@ -8,13 +8,15 @@ import time
 from simulate.errors import InputError
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
+class OneLineErrorParser(argparse.ArgumentParser):
+    """argparse parser whose errors are one line (no usage block) with exit code 2."""
+
+    def error(self, message):  # noqa: D401 - argparse API
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = OneLineErrorParser(
         prog="python -m simulate",
         description="Simulate sequences carrying JASPAR motifs under AND/XOR interaction logic.",
     )

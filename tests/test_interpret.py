@@ -132,6 +132,8 @@ def test_interpret_cli_end_to_end(tiny_run):
     assert len(scores["glifac"]) == 10 and len(scores["local"]) == 10
     assert set(scores["null_quantiles"]) == {"q90", "q95", "q99"}
     assert scores["provenance"]["n_sequences"] == 200 and scores["versions"]["glifac"]
+    run_metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert scores["classification"]["test_aupr"] == run_metrics["test_aupr"]
     assert (out / "report.html").stat().st_size > 10_000
     # refuses to overwrite without --force, leaving the output as it was
     before = (out / "scores.json").read_text()
@@ -172,3 +174,16 @@ def test_interpret_bad_input_exits_2_with_one_line(tiny_run, tmp_path):
         assert result.returncode == 2, (args, result.stderr)
         assert len(lines) == 1 and message in lines[0], (args, result.stderr)
         assert not out.exists() and not list(tmp_path.glob(".out.*"))
+
+
+def test_demo_runs_end_to_end_and_reuses_finished_steps(tmp_path):
+    out = tmp_path / "demo"
+    args = ("demo", "--out", str(out), "--n", "1200", "--epochs", "1", "--max-sequences", "100", "--quiet")
+    first = glifac_cli(*args)
+    assert first.returncode == 0, first.stderr
+    assert "report:" in first.stdout and (out / "interpret" / "report.html").is_file()
+    config = json.loads((out / "run" / "config.json").read_text())
+    assert config["model"] == "CNN20-Exp" and config["model_config"]["attention_units"] == 32
+    second = glifac_cli(*args)
+    assert second.returncode == 0, second.stderr
+    assert "reusing" in second.stdout and "training" not in second.stdout
