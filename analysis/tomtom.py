@@ -397,15 +397,9 @@ def filter_coverage(labels, motif_names) -> dict:
 
 @lru_cache(maxsize=8)
 def _jaspar(release: str, collection: str, tax_group: str | None):
-    from pyjaspar import jaspar_releases, jaspardb
+    from simulate.jaspar import counts_to_ppm, jaspar_database
 
-    from simulate.jaspar import counts_to_ppm
-
-    # pyjaspar only prints a message for an unknown release, so check first.
-    if release not in jaspar_releases:
-        raise InputError(f"unknown JASPAR release {release!r}; available: "
-                         f"{', '.join(sorted(jaspar_releases))}")
-    db = jaspardb(release=release)
+    db = jaspar_database(release)
     kwargs = {"collection": collection}
     if tax_group is not None:
         kwargs["tax_group"] = [tax_group]

@@ -40,10 +40,21 @@ def load_model(path):
     Returns
     -------
     keras.Model
+
+    Raises
+    ------
+    InputError
+        The file is not a loadable Keras model (or safe mode refuses it).
     """
     import keras
 
-    return keras.saving.load_model(path, safe_mode=True)
+    from simulate.errors import InputError
+
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except (ValueError, TypeError, OSError, KeyError) as exc:  # corrupt file, unsafe content, not a model
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise InputError(f"cannot load model {path}: {reason}") from None
 
 
 __all__ = [

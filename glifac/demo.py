@@ -25,6 +25,7 @@ from simulate.errors import InputError
 DEMO_MODEL = "CNN20-Exp"
 DEMO_EPOCHS = 40
 DEMO_OVERRIDES = ("--attention-units", "32")  # see the module docstring
+OUTPUT_NAMES = ("data.h5", "run", "interpret")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,11 +44,14 @@ def run(args) -> int:
     from glifac.cli import build_parser
 
     started = time.perf_counter()
+    if args.seed < 0:
+        raise InputError(f"--seed must be a non-negative integer, got {args.seed}")
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out} exists and is not a directory")
-    if args.fresh and out.exists():
-        shutil.rmtree(out)
+    if out.exists():
+        # demo reuses and --fresh deletes: only ever touch a folder holding demo output
+        rundir.check_replaceable(out, OUTPUT_NAMES, flag="--fresh" if args.fresh else "demo")
+        if args.fresh:
+            shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     quiet = ["--quiet"] if args.quiet else []
 
@@ -62,7 +66,7 @@ def run(args) -> int:
 
     run_dir = out / "run"
     parser = build_parser()
-    if not rundir.is_complete(run_dir):
+    if not _run_matches(run_dir, args.model, args.epochs, args.seed, data):
         print(f"[2/3] training {args.model} for up to {args.epochs} epochs -> {run_dir}", flush=True)
         train = parser.parse_args(["train", "--data", str(data), "--model", args.model, "--epochs",
                                    str(args.epochs), "--seed", str(args.seed), "--out", str(run_dir),
@@ -94,3 +98,21 @@ def _data_matches(path: Path, n: int, seed: int) -> bool:
             return int(f.attrs.get("seed", -1)) == seed and total == n
     except (OSError, KeyError):
         return False
+
+
+def _run_matches(run_dir: Path, model: str, epochs: int, seed: int, data: Path) -> bool:
+    """True when ``run_dir`` is a complete run of ``model`` for ``epochs`` with ``seed`` on ``data``."""
+    from glifac import rundir
+
+    if not rundir.is_complete(run_dir):
+        return False
+    try:
+        config = rundir.read_json(run_dir / rundir.CONFIG_FILE)
+    except InputError:
+        return False
+    return (
+        config.get("model") == model
+        and config.get("seed") == seed
+        and (config.get("training") or {}).get("epochs") == epochs
+        and (config.get("data") or {}).get("sha256") == rundir.sha256_file(data)
+    )

@@ -103,12 +103,24 @@ def _check_arguments(args) -> list[tuple[float | None, str]]:
     return thresholds
 
 
+# every name interpret writes in its output directory (what --force may replace)
+OUTPUT_NAMES = (
+    "scores.json", "interactions.tsv", "filters.tsv", "maps.h5", "report.html", "attention_null.png",
+    "interaction_map_glifac.png", "interaction_map_local.png", "metrics_vs_threshold.png", "filter_logos.png",
+)
+
+
 def _output_dir(args, run_dir: Path) -> Path:
+    from glifac import rundir
+
     out = Path(args.out) if args.out else run_dir / "interpret"
-    if out.exists() and not args.force:
-        raise InputError(f"{out} exists; pass --force to replace it")
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out} exists and is not a directory")
+    resolved, run_resolved = out.resolve(), run_dir.resolve()
+    if resolved == run_resolved or resolved in run_resolved.parents:
+        raise InputError(f"--out {out} would hold the run directory {run_dir}; choose another")
+    if out.exists():
+        if not args.force:
+            raise InputError(f"{out} exists; pass --force to replace it")
+        rundir.check_replaceable(out, OUTPUT_NAMES)
     return out
 
 
@@ -117,11 +129,9 @@ def run(args) -> int:
 
     started = time.perf_counter()
     thresholds = _check_arguments(args)
-    run_dir = Path(args.run)
-    if not run_dir.is_dir():
-        raise InputError(f"run directory not found: {run_dir}")
+    run_dir = rundir.require_complete(args.run)
     if not (run_dir / "model.keras").is_file():
-        raise InputError(f"no model.keras in {run_dir} (is the run complete?)")
+        raise InputError(f"no model.keras in {run_dir}")
     config = rundir.read_json(run_dir / rundir.CONFIG_FILE) if (run_dir / rundir.CONFIG_FILE).is_file() else {}
     data_path = args.data or (config.get("data") or {}).get("path")
     if not data_path:
@@ -137,9 +147,7 @@ def run(args) -> int:
     tmp.mkdir(parents=True)
     try:
         result = interpret(run_dir, dataset, thresholds, tmp, args, config)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+        rundir.replace_dir(tmp, out)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
@@ -151,6 +159,7 @@ def interpret(run_dir: Path, dataset, thresholds, out: Path, args, config: dict)
     """Run the whole interpretation into ``out``; returns the summary dict."""
     import architectures
     from analysis import dinucleotide_shuffle
+    from glifac import rundir
     from analysis.extract import extract_attention_maps, extract_filter_ppms
     from glifac.progress import Progress, say
 
@@ -165,6 +174,9 @@ def interpret(run_dir: Path, dataset, thresholds, out: Path, args, config: dict)
         raise InputError(f"data sequences have length {x.shape[1]}, the model expects {length}")
     if dataset.n_tasks != n_tasks:
         raise InputError(f"data has {dataset.n_tasks} tasks, the model predicts {n_tasks}")
+    positions = model.get_layer(architectures.layers.POOL).output.shape[1]
+    if positions is None or positions < 2:
+        raise InputError(f"the model's attention sees {positions} position(s); interactions need at least 2")
     filter_width = int(model.get_layer(architectures.layers.CONV).kernel_size[0])
     batch = args.batch_size
 
@@ -190,7 +202,9 @@ def interpret(run_dir: Path, dataset, thresholds, out: Path, args, config: dict)
         provenance={
             "run": str(run_dir), "data": str(dataset.path), "model": config.get("model", model.name),
             "n_sequences": int(len(x)), "seed": args.seed, "heads": args.heads,
-            "null_shuffles": args.null_shuffles,
+            "null_shuffles": args.null_shuffles, "max_sequences": args.max_sequences, "jaspar": args.jaspar,
+            "thresholds": args.thresholds, "data_sha256": rundir.sha256_file(dataset.path),
+            "run_config": config,
         },
         classification=_classification(run_dir),
     )
@@ -293,12 +307,15 @@ def analyse(features, attention, null_attention, ppms, n_sites, grammar, thresho
 
     score_rows: dict[str, list[dict]] = {"glifac": [], "local": []}
     for k, (value, label) in enumerate(zip(values, labels_t)):
-        # the authors combine the two directions of a count map by max
-        local_sym = np.maximum(local.counts[k], local.counts[k].T).astype(float)
+        local_sym = _symmetric_counts(local.counts[k])
         base = {"threshold": value, "threshold_label": label}
         g_row = {**base, "n_pairs": int(glifac.n_attended[k]), "n_random_pairs": int(glifac.n_random[k])}
         l_row = {**base, "n_pairs": int(local.n_pairs[k])}
-        if scored:
+        if scored and glifac.n_attended[k] == 0:
+            # an all-zero map would score AUROC 0.5 as if measured
+            for row in (g_row, l_row):
+                row.update(auroc=None, aupr=None, snr=None, reason="no attended pairs at this threshold")
+        elif scored:
             g_row.update(_metrics(interaction_metrics, glifac.maps[k], labels, truth_pairs))
             l_row.update(_metrics(interaction_metrics, local_sym, labels, truth_pairs))
             instance_scores = local_attention_scores(local.counts[k], labels, truth_pairs)
@@ -314,8 +331,7 @@ def analyse(features, attention, null_attention, ppms, n_sites, grammar, thresho
     if grammar is not None and any(label is not None for label in labels):
         interactions = {
             "glifac": motif_pair_table(glifac.maps[headline_k], labels, truth_pairs),
-            "local": motif_pair_table(np.maximum(local.counts[headline_k], local.counts[headline_k].T)
-                                      .astype(float), labels, truth_pairs),
+            "local": motif_pair_table(_symmetric_counts(local.counts[headline_k]), labels, truth_pairs),
         }
         for rows in interactions.values():
             for rank, row in enumerate(rows, 1):
@@ -341,7 +357,8 @@ def analyse(features, attention, null_attention, ppms, n_sites, grammar, thresho
                [{"method": method, **row} for method, rows in interactions.items() for row in rows],
                ["method", "rank", "motif_a", "motif_b", "score", "filter_a", "filter_b", "n_filter_pairs",
                 "is_true"])
-    _save_maps(out / "maps.h5", values, labels_t, glifac, local, ppms, labels)
+    _save_maps(out / "maps.h5", values, labels_t, glifac, local, ppms, labels,
+               provenance={**provenance, "versions": scores["versions"]})
 
     figures = {}
     off_diagonal = ~np.eye(attention.shape[1], dtype=bool)
@@ -376,6 +393,11 @@ def analyse(features, attention, null_attention, ppms, n_sites, grammar, thresho
                "headline": headline, "coverage": coverage}
     write_report(out / "report.html", summary, scores, interactions, filter_rows, figures)
     return summary
+
+
+def _symmetric_counts(counts: np.ndarray) -> np.ndarray:
+    """Local-attention count map (F, F) made symmetric by the larger direction, as the authors do."""
+    return np.maximum(counts, counts.T).astype(float)
 
 
 def _metrics(interaction_metrics, score_map, labels, truth_pairs) -> dict:
@@ -423,12 +445,13 @@ def _write_tsv(path: Path, rows: list[dict], columns: list[str]) -> None:
     atomic_write_text(path, "\n".join(lines) + "\n")
 
 
-def _save_maps(path: Path, values, labels_t, glifac, local, ppms, labels) -> None:
+def _save_maps(path: Path, values, labels_t, glifac, local, ppms, labels, provenance: dict) -> None:
     """``maps.h5``: thresholds (T,), glifac (T, F, F) symmetrized, glifac_raw (T, F, F),
-    local_counts (T, F, F) (query filter, key filter), filter_ppms (F, W, 4), filter_labels (F,)."""
+    local_counts (T, F, F) (query filter, key filter), filter_ppms (F, W, 4), filter_labels (F,);
+    attribute ``provenance``: JSON of the run, data, seed, options and versions."""
     import h5py
 
-    from glifac.rundir import atomic_path
+    from glifac.rundir import atomic_path, to_jsonable
 
     with atomic_path(path, suffix=".h5") as tmp:
         with h5py.File(tmp, "w") as f:
@@ -439,6 +462,7 @@ def _save_maps(path: Path, values, labels_t, glifac, local, ppms, labels) -> Non
             f["local_counts"] = local.counts
             f["filter_ppms"] = ppms
             f["filter_labels"] = np.array([label or "" for label in labels], dtype=h5py.string_dtype())
+            f.attrs["provenance"] = json.dumps(to_jsonable(provenance))
 
 
 def _print_headline(summary: dict, out: Path, seconds: float, quiet: bool) -> None:

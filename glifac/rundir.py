@@ -291,3 +291,50 @@ def mark_finished(run_dir) -> None:
     """Remove the incomplete marker (call after ``metrics.json`` is written)."""
     with contextlib.suppress(FileNotFoundError):
         (Path(run_dir) / INCOMPLETE_MARKER).unlink()
+
+
+# ------------------------------------------------------------- output directories
+def check_replaceable(path, expected_names, flag: str = "--force") -> None:
+    """Refuse to replace ``path`` unless it holds only what a glifac command writes.
+
+    Parameters
+    ----------
+    path : Path
+        An existing directory that ``flag`` would replace.
+    expected_names : iterable of str
+        File and folder names the command itself writes there. Hidden
+        temporary names (starting with ".") are allowed too.
+
+    Raises
+    ------
+    InputError
+        ``path`` is not a directory or holds anything else, so ``flag``
+        cannot wipe an unrelated folder (a home directory, a checkout, a run).
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise InputError(f"{path} exists and is not a directory")
+    expected = set(expected_names)
+    foreign = sorted(p.name for p in path.iterdir() if p.name not in expected and not p.name.startswith("."))
+    if foreign:
+        raise InputError(f"refusing to replace {path} with {flag}: it holds {foreign[0]!r}, "
+                         "which glifac did not write")
+
+
+def replace_dir(new, old) -> Path:
+    """Move the finished directory ``new`` onto ``old``: the old one is set aside first and
+    deleted only after the new one is in place, so an error leaves one complete copy."""
+    new, old = Path(new), Path(old)
+    aside = None
+    if old.exists():
+        aside = old.with_name(f".{old.name}.{os.getpid()}.old")
+        os.replace(old, aside)
+    try:
+        os.replace(new, old)
+    except OSError:
+        if aside is not None:
+            os.replace(aside, old)
+        raise
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
+    return old

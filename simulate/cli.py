@@ -54,7 +54,7 @@ def _run(args, started: float) -> int:
     if out.exists() and not args.force:
         raise InputError(f"{out} exists; pass --force to overwrite it")
     grammar = load_grammar(args.grammar)
-    check_size(grammar, args.n, args.length)
+    check_size(grammar, args.n, args.length, args.seed)
     splits = simulate_splits(grammar, args.n, length=args.length, seed=args.seed)
     write_dataset(out, splits, grammar, seed=args.seed, length=args.length, force=args.force)
     print(out)

@@ -9,7 +9,7 @@ Sampling scheme (documented contract, see README "Simulated data"):
    slots (K is raised to 2 if it was 1). All other slots draw a motif uniformly
    from the grammar, with replacement. Without seeding, an AND label needs two
    independent hits and its positive rate falls to about 0.03; with seeding the
-   default grammar gives AND ~0.16, XOR ~0.12, independent ~0.19.
+   default grammar gives AND ~0.15, XOR ~0.12, independent ~0.16.
 3. Slots are put in random order and placed left to right without overlap:
    the free bases beyond the compulsory ``min_gap`` spacers are split among the
    K + 1 gaps by sorted uniform cut points (a uniform random composition).
@@ -104,7 +104,7 @@ def simulate_sequences(grammar: Grammar, n: int, length: int = 200, seed: int = 
     Simulation
         ``x`` (n, length, 4) uint8, ``y`` (n, T) uint8, ``placements`` (M, 4) int32.
     """
-    check_size(grammar, n, length)
+    check_size(grammar, n, length, seed)
     rng = np.random.default_rng(seed)
     slots, used = _draw_slots(grammar, n, rng)
     starts = _place(grammar, slots, used, length, rng)
@@ -213,14 +213,22 @@ def split_indices(n: int, seed: int, fractions=SPLIT_FRACTIONS) -> dict[str, np.
 
 def simulate_splits(grammar: Grammar, n: int, length: int = 200, seed: int = 0) -> dict[str, Simulation]:
     """Simulate ``n`` sequences and split them 70/10/20 into train, valid and test."""
+    check_size(grammar, n, length, seed)
+    if n < MIN_SEQUENCES:
+        raise InputError(f"--n must be at least {MIN_SEQUENCES} so that train, valid and test each get sequences")
     everything = simulate_sequences(grammar, n, length=length, seed=seed)
     return {name: everything.subset(index) for name, index in split_indices(n, seed).items()}
 
 
-def check_size(grammar: Grammar, n, length) -> None:
-    """Reject counts and lengths that cannot produce a dataset."""
+MIN_SEQUENCES = 10  # the smallest n whose 70/10/20 split leaves no split empty
+
+
+def check_size(grammar: Grammar, n, length, seed=0) -> None:
+    """Reject counts, lengths and seeds that cannot produce a dataset."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise InputError(f"--n must be a positive integer, got {n!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"--seed must be a non-negative integer, got {seed!r}")
     if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 1:
         raise InputError(f"--length must be a positive integer, got {length!r}")
     if length < grammar.min_length():

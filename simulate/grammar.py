@@ -3,10 +3,10 @@
 A grammar is a JSON file (see ``grammars/paper.json``, the default)::
 
     {"jaspar_release": "JASPAR2020",
-     "motifs": [{"name": "CEBPB", "jaspar_id": "MA0466.2"},
-                {"name": "TOY", "ppm": [[0.9, 0.03, 0.03, 0.04], ...]}],
-     "interactions": [{"motifs": ["ELF1", "SIX3"], "logic": "and"},
-                      {"motifs": ["ESR1", "FOXN3"], "logic": "xor"}]}
+     "motifs": [{"name": "M1", "jaspar_id": "MA0001.2"},
+                {"name": "M2", "ppm": [[0.9, 0.03, 0.03, 0.04], ...]},
+                {"name": "M3", "jaspar_id": "MA0002.2"}],
+     "interactions": [{"motifs": ["M1", "M2"], "logic": "and"}]}
 
 Optional sampling fields (defaults in :data:`SAMPLING_DEFAULTS`):
 
@@ -168,7 +168,10 @@ def grammar_from_dict(spec: dict, where: str = "grammar") -> Grammar:
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise InputError(f"{where}: motif names repeated: {', '.join(duplicated)}")
-    interactions = tuple(_parse_interaction(entry, names, where) for entry in spec.get("interactions", []))
+    raw_interactions = spec.get("interactions", [])
+    if not isinstance(raw_interactions, list):
+        raise InputError(f"{where}: 'interactions' must be a list")
+    interactions = tuple(_parse_interaction(entry, names, where) for entry in raw_interactions)
     seen: dict[str, int] = {}
     for number, interaction in enumerate(interactions):
         for name in interaction.motifs:
@@ -246,7 +249,10 @@ def _parse_sampling(spec: dict, where: str) -> dict:
         raise InputError(f"{where}: 'pair_probability' must be a number in [0, 1]")
     if p > 0 and lo_hi[1] < 2 and spec.get("interactions"):
         raise InputError(f"{where}: 'pair_probability' > 0 needs at least 2 instances per sequence")
-    background = np.asarray(sampling["background"], dtype=float) if isinstance(sampling["background"], list) else None
+    try:
+        background = np.asarray(sampling["background"], dtype=float) if isinstance(sampling["background"], list) else None
+    except (TypeError, ValueError):
+        background = None
     if background is None or background.shape != (4,) or np.any(background < 0) or not np.isclose(background.sum(), 1):
         raise InputError(f"{where}: 'background' must be 4 non-negative numbers summing to 1 (A, C, G, T)")
     gap = sampling["min_gap"]

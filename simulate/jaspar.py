@@ -11,13 +11,14 @@ BASES = "ACGT"
 
 
 @lru_cache(maxsize=None)
-def _database(release: str):
-    from pyjaspar import jaspardb
+def jaspar_database(release: str = "JASPAR2020"):
+    """pyjaspar's offline database of one release, opened once per process."""
+    from pyjaspar import jaspar_releases, jaspardb
 
-    try:
-        return jaspardb(release=release)
-    except Exception as exc:  # pyjaspar raises plain exceptions for unknown releases
-        raise InputError(f"unknown JASPAR release {release!r} ({exc})") from None
+    # pyjaspar only prints a message for an unknown release, so check first
+    if release not in jaspar_releases:
+        raise InputError(f"unknown JASPAR release {release!r}; available: {', '.join(sorted(jaspar_releases))}")
+    return jaspardb(release=release)
 
 
 def counts_to_ppm(counts) -> np.ndarray:
@@ -38,7 +39,7 @@ def _cached_ppm(jaspar_id: str, release: str) -> np.ndarray:
 
     with warnings.catch_warnings():  # pyjaspar warns, then returns None, for unknown IDs
         warnings.simplefilter("ignore")
-        motif = _database(release).fetch_motif_by_id(jaspar_id)
+        motif = jaspar_database(release).fetch_motif_by_id(jaspar_id)
     if motif is None:
         raise InputError(f"unknown JASPAR ID {jaspar_id} in {release}")
     ppm = counts_to_ppm(motif.counts)

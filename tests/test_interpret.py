@@ -151,7 +151,23 @@ def _no_attention_run(root: Path, data: Path) -> Path:
     hidden = keras.layers.Conv1D(4, 19, padding="same", name="conv")(inputs)
     outputs = keras.layers.Dense(12, activation="sigmoid")(keras.layers.GlobalMaxPooling1D()(hidden))
     keras.Model(inputs, outputs).save(run_dir / "model.keras")
+    _mark_complete(run_dir, data)
+    return run_dir
+
+
+def _mark_complete(run_dir: Path, data: Path) -> None:
     (run_dir / "config.json").write_text(json.dumps({"data": {"path": str(data)}}))
+    (run_dir / "metrics.json").write_text(json.dumps({"status": "complete"}))
+
+
+def _fake_run(root: Path, data: Path, name: str, model=None, raw: bytes | None = None) -> Path:
+    run_dir = root / name
+    run_dir.mkdir()
+    if raw is not None:
+        (run_dir / "model.keras").write_bytes(raw)
+    else:
+        model.save(run_dir / "model.keras")
+    _mark_complete(run_dir, data)
     return run_dir
 
 
@@ -160,10 +176,15 @@ def test_interpret_bad_input_exits_2_with_one_line(tiny_run, tmp_path):
     short = simulate.make_dataset(tmp_path / "short.h5", n=200, seed=0, length=150)
     empty_run = tmp_path / "empty_run"
     empty_run.mkdir()
+    import architectures
+
+    one_position = architectures.build_model("CNN20-Exp", pool_size=200, n_filters=4, dense_units=8)
     cases = [
         (["--run", str(tmp_path / "missing")], "not found"),
-        (["--run", str(empty_run)], "model.keras"),
+        (["--run", str(empty_run)], "not complete"),
         (["--run", str(_no_attention_run(tmp_path, data))], "no attention layer"),
+        (["--run", str(_fake_run(tmp_path, data, "corrupt", raw=b"not a zip"))], "cannot load model"),
+        (["--run", str(_fake_run(tmp_path, data, "onepos", model=one_position))], "at least 2"),
         (["--run", str(run_dir), "--data", str(short)], "length"),
         (["--run", str(run_dir), "--thresholds", "1.5"], "outside [0, 1]"),
     ]
@@ -187,3 +208,41 @@ def test_demo_runs_end_to_end_and_reuses_finished_steps(tmp_path):
     second = glifac_cli(*args)
     assert second.returncode == 0, second.stderr
     assert "reusing" in second.stdout and "training" not in second.stdout
+    # a different request must not silently reuse the old model
+    third = glifac_cli(*[("2" if a == "1" else a) for a in args])
+    assert third.returncode == 0, third.stderr
+    assert "training" in third.stdout
+    assert json.loads((out / "run" / "config.json").read_text())["training"]["epochs"] == 2
+
+
+def test_demo_refuses_a_folder_it_did_not_write(tmp_path):
+    (tmp_path / "notes.txt").write_text("keep me")
+    result = glifac_cli("demo", "--out", str(tmp_path), "--fresh", "--n", "100", "--quiet")
+    assert result.returncode == 2 and "notes.txt" in result.stderr
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+def test_interpret_never_replaces_a_folder_it_did_not_write(tiny_run, tmp_path):
+    _, _, run_dir = tiny_run
+    foreign = tmp_path / "precious"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("keep me")
+    for out in (foreign, run_dir, run_dir.parent):
+        result = glifac_cli("interpret", "--run", str(run_dir), "--out", str(out), "--force", "--quiet")
+        assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert (foreign / "thesis.tex").read_text() == "keep me"
+    assert (run_dir / "model.keras").is_file()
+
+
+def test_threshold_without_pairs_reports_no_scores(tmp_path):
+    grammar = _toy_grammar()
+    rng = np.random.default_rng(2)
+    features = rng.random((40, 6, 4)).astype(np.float32)
+    attention = np.full((40, 6, 6), 0.2, dtype=np.float32)
+    ppms = np.concatenate([np.stack([np.asarray(m.ppm) for m in grammar.motifs]), np.full((4, 9, 4), 0.25)], 1)
+    analyse(features, attention, attention, ppms, np.full(4, 500), grammar, parse_thresholds("0.1,0.9"),
+            tmp_path, seed=0, use_jaspar=False, verbose=False,
+            provenance={"run": "r", "data": "d", "model": "m", "n_sequences": 40, "seed": 0})
+    rows = json.loads((tmp_path / "scores.json").read_text())["glifac"]
+    assert rows[0]["n_pairs"] > 0 and rows[0]["auroc"] is not None
+    assert rows[1]["n_pairs"] == 0 and rows[1]["auroc"] is None and "no attended pairs" in rows[1]["reason"]

@@ -261,6 +261,11 @@ BAD_GRAMMARS = {
         "motif Y",
     ),
     "bad_ppm": ('{"motifs": [{"name": "X", "ppm": [[0.5,0.5,0.5,0]]}]}', "sum to 1"),
+    "bad_background": (
+        '{"motifs": [{"name": "X", "ppm": [[1,0,0,0]]}], "background": ["a", "c", "g", "t"]}',
+        "background",
+    ),
+    "null_interactions": ('{"motifs": [{"name": "X", "ppm": [[1,0,0,0]]}], "interactions": null}', "list"),
     "bad_logic": (
         '{"motifs": [{"name": "X", "ppm": [[1,0,0,0]]}, {"name": "Y", "ppm": [[1,0,0,0]]}], '
         '"interactions": [{"motifs": ["X", "Y"], "logic": "nand"}]}',
@@ -276,6 +281,8 @@ BAD_GRAMMARS = {
         (["--n", "-5"], "--n"),
         (["--n", "abc"], "--n"),
         (["--n", "10", "--length", "60"], "too short"),
+        (["--n", "5"], "at least 10"),
+        (["--n", "50", "--seed", "-1"], "--seed"),
         (["--n", "10", "--grammar", "missing.json"], "not found"),
     ]
     + [(["--n", "10", "--grammar", f"@{name}"], msg) for name, (_, msg) in BAD_GRAMMARS.items()],
