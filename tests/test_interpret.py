@@ -246,3 +246,10 @@ def test_threshold_without_pairs_reports_no_scores(tmp_path):
     rows = json.loads((tmp_path / "scores.json").read_text())["glifac"]
     assert rows[0]["n_pairs"] > 0 and rows[0]["auroc"] is not None
     assert rows[1]["n_pairs"] == 0 and rows[1]["auroc"] is None and "no attended pairs" in rows[1]["reason"]
+
+
+def test_demo_rejects_a_negative_seed_without_writing(tmp_path):
+    out = tmp_path / "demo"
+    result = glifac_cli("demo", "--out", str(out), "--seed", "-1", "--quiet")
+    assert result.returncode == 2 and "--seed" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not out.exists()
