@@ -174,6 +174,7 @@ def _fake_run(root: Path, data: Path, name: str, model=None, raw: bytes | None =
 def test_interpret_bad_input_exits_2_with_one_line(tiny_run, tmp_path):
     root, data, run_dir = tiny_run
     short = simulate.make_dataset(tmp_path / "short.h5", n=200, seed=0, length=150)
+    four_tasks = simulate.make_dataset(tmp_path / "four.h5", n=200, seed=0, grammar=_toy_grammar())
     empty_run = tmp_path / "empty_run"
     empty_run.mkdir()
     import architectures
@@ -186,6 +187,7 @@ def test_interpret_bad_input_exits_2_with_one_line(tiny_run, tmp_path):
         (["--run", str(_fake_run(tmp_path, data, "corrupt", raw=b"not a zip"))], "cannot load model"),
         (["--run", str(_fake_run(tmp_path, data, "onepos", model=one_position))], "at least 2"),
         (["--run", str(run_dir), "--data", str(short)], "length"),
+        (["--run", str(run_dir), "--data", str(four_tasks)], "4 tasks"),
         (["--run", str(run_dir), "--thresholds", "1.5"], "outside [0, 1]"),
     ]
     for args, message in cases:
