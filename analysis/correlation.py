@@ -37,7 +37,7 @@ from threadpoolctl import threadpool_limits
 
 from analysis._validate import (as_array, check_finite, check_float, check_int, check_pairs,
                                 check_random_state, check_shape_like, check_thresholds)
-from analysis.pairs import _draw_flat, _flat_to_dense_index
+from analysis.pairs import _draw_flat, _flat_to_dense_index, attended_mask
 from simulate.errors import InputError
 
 __all__ = [
@@ -377,7 +377,6 @@ def glifac_maps(feature_maps, attention, thresholds, random_state=None, chunk_si
     seeds = rs.randint(2**31 - 1, size=n_chunks)
     accs = [CorrelationAccumulator(F) for _ in thr]
     n_att = np.zeros(thr.size, dtype=np.int64)
-    diag = np.arange(L)
     with threadpool_limits(limits=1, user_api="blas"):   # see module docstring
         for c in range(n_chunks):
             a, b = c * chunk_size, min(N, (c + 1) * chunk_size)
@@ -387,8 +386,7 @@ def glifac_maps(feature_maps, attention, thresholds, random_state=None, chunk_si
             check_finite(A, "attention")
             masks = []
             for t in thr:
-                m = A >= t
-                m[:, diag, diag] = False
+                m = attended_mask(A, t)
                 masks.append(m)
             counts = np.array([m.sum() for m in masks], dtype=np.int64)
             n_att += counts

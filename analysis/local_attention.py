@@ -27,6 +27,7 @@ from threadpoolctl import threadpool_limits
 
 from analysis._validate import (as_array, check_finite, check_float, check_int, check_pairs,
                                 check_shape_like, check_thresholds)
+from analysis.pairs import attended_mask
 from simulate.errors import InputError
 
 __all__ = [
@@ -200,7 +201,6 @@ def local_attention_maps(feature_maps, attention, thresholds, max_activations=No
     alive = mx > 0
     counts = np.zeros((thr.size, F, F), dtype=np.int64)
     n_pairs = np.zeros(thr.size, dtype=np.int64)
-    diag = np.arange(L)
     with threadpool_limits(limits=1, user_api="blas"):   # see module docstring
         for a in range(0, N, chunk_size):
             x = np.asarray(fm[a:a + chunk_size])
@@ -210,8 +210,7 @@ def local_attention_maps(feature_maps, attention, thresholds, max_activations=No
             act = ((x > cut) & alive).astype(np.float64)   # (n, L, F)
             flat_act = act.reshape(-1, F)
             for k, t in enumerate(thr):
-                m = A >= t
-                m[:, diag, diag] = False
+                m = attended_mask(A, t)
                 n_pairs[k] += int(m.sum())
                 # Σ_s A_sᵀ M_s A_s: integer-valued float64 sums, exact below 2**53
                 counts[k] += np.rint(flat_act.T @ np.matmul(m.astype(np.float64), act).reshape(-1, F)

@@ -61,6 +61,18 @@ def aggregate_heads(scores, how: str = "max") -> np.ndarray:
     return out
 
 
+def attended_mask(attention: np.ndarray, threshold: float) -> np.ndarray:
+    """Boolean (N, L, L) mask of attended position pairs: ``attention >= threshold``, diagonal excluded.
+
+    The one definition of "attended" shared by pairs, GLIFAC and local attention;
+    no validation (callers validate once per array).
+    """
+    mask = attention >= threshold
+    diagonal = np.arange(mask.shape[1])
+    mask[:, diagonal, diagonal] = False
+    return mask
+
+
 def attended_pairs(attention, threshold: float, seq_offset: int = 0):
     """Position pairs whose attention is at least ``threshold``.
 
@@ -82,9 +94,7 @@ def attended_pairs(attention, threshold: float, seq_offset: int = 0):
     attention = _check_attention(attention)
     threshold = check_float(threshold, "threshold")
     seq_offset = check_int(seq_offset, "seq_offset", minimum=0)
-    mask = attention >= threshold
-    L = attention.shape[1]
-    mask[:, np.arange(L), np.arange(L)] = False
+    mask = attended_mask(attention, threshold)
     seq, i, j = (a.astype(np.int64, copy=False) for a in np.nonzero(mask))
     if seq_offset:
         seq = seq + seq_offset
