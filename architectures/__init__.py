@@ -11,7 +11,12 @@ architectures`` (or use :func:`load_model`).
 """
 from __future__ import annotations
 
-from architectures.access import conv_activations, has_attention, pooled_features_and_attention
+from architectures.access import (
+    conv_activations,
+    has_attention,
+    pooled_features_and_attention,
+    predict_in_batches,
+)
 from architectures.builder import build_from_config, build_model
 from architectures.config import ACTIVATION_NAMES, OVERRIDE_NAMES, ModelConfig
 from architectures.layers import (
@@ -76,5 +81,6 @@ __all__ = [
     "has_attention",
     "load_model",
     "pooled_features_and_attention",
+    "predict_in_batches",
     "resolve_config",
 ]

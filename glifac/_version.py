@@ -1,1 +1,4 @@
-__version__ = "0.1.0"
+"""Re-export of the distribution version (its home is :mod:`simulate._version`)."""
+from simulate._version import __version__
+
+__all__ = ["__version__"]

@@ -375,14 +375,10 @@ def train(
 
 
 def predict(model, x, batch_size: int = _PREDICT_BATCH) -> np.ndarray:
-    """Model outputs for ``x`` (N, L, 4) float32 -> (N, T), in fixed-size chunks.
+    """Model outputs for ``x`` (N, L, 4) float32 -> (N, T), in fixed-size chunks."""
+    from architectures.access import predict_in_batches
 
-    ``predict_on_batch`` reuses the compiled predict step without building a
-    tf.data pipeline per call, which ``model.predict`` does (~5x slower for a
-    validation set of a few hundred sequences).
-    """
-    chunks = [model.predict_on_batch(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
-    return np.concatenate(chunks) if chunks else np.zeros((0,) + tuple(model.output_shape[1:]), np.float32)
+    return predict_in_batches(model, x, batch_size)
 
 
 # ----------------------------------------------------------------- checkpoint

@@ -223,13 +223,10 @@ def load(path: str | Path, splits=SPLIT_NAMES) -> Dataset:
 
 
 def package_version() -> str:
-    """Installed glifac version (read from package metadata: simulate sits below glifac)."""
-    from importlib.metadata import PackageNotFoundError, version
+    """The glifac version of this source tree (:mod:`simulate._version`, shared with glifac)."""
+    from simulate._version import __version__
 
-    try:
-        return version("glifac")
-    except PackageNotFoundError:
-        return "unknown"
+    return __version__
 
 
 def _text(value) -> str:

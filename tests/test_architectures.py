@@ -233,3 +233,14 @@ def test_no_attention_and_bad_input_raise_input_error():
         architectures.conv_activations(model, np.zeros((2, 60, 5), np.float32))
     with pytest.raises(InputError, match="length 60"):
         architectures.pooled_features_and_attention(model, one_hot(2, 80))
+
+
+def test_predict_in_batches_matches_one_forward_pass():
+    model = architectures.build_model("CNN20-Exp", **TINY)
+    x = one_hot(23, TINY["input_length"], seed=5)
+    whole = keras.ops.convert_to_numpy(model(x, training=False))
+    batched = architectures.predict_in_batches(model, x, batch_size=5)  # 23 = 4 x 5 + 3
+    assert batched.shape == (23, model.output_shape[-1])
+    np.testing.assert_allclose(batched, whole, rtol=1e-5, atol=1e-6)
+    empty = architectures.predict_in_batches(model, x[:0])
+    assert empty.shape == (0, model.output_shape[-1])
