@@ -9,14 +9,22 @@ Usage::
 
     python benchmarks/train_paper_models.py [--data data/sim_n100000_seed0.h5] [--out runs/paper]
                                             [--models CNN20-Exp SATORI ...] [--seed 0] [--epochs 100]
+                                            [--jobs 2]
+
+``--jobs N`` trains N models at once, each on ``cores // N`` TensorFlow threads
+(``glifac train --threads``), with its progress in ``OUT/<model>.log``. On a
+2-core machine ``--jobs 2`` roughly doubles throughput for pool-20 models,
+which run as fast on one thread as on two, and gains ~15% for pool 4.
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -51,6 +59,33 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def write_results(models: list[str], out: Path) -> list[dict]:
+    """Table rows of the complete runs, also written to benchmarks/results/paper_models.{md,json}."""
+    rows = [row for m in models if (row := summarize(out / m)) is not None and row["status"] == "complete"]
+    if rows:
+        (HERE / "results").mkdir(exist_ok=True)
+        (HERE / "results" / "paper_models.json").write_text(json.dumps(rows, indent=2))
+        (HERE / "results" / "paper_models.md").write_text(table(rows) + "\n")
+    return rows
+
+
+def start_training(model: str, data: Path, out: Path, seed: int, epochs: int, threads: int | None,
+                   log: bool) -> subprocess.Popen:
+    """Start (or resume) ``glifac train`` for one model; its output goes to OUT/<model>.log if ``log``."""
+    run_dir = out / model
+    command = [sys.executable, "-m", "glifac", "train", "--data", str(data), "--model", model,
+               "--seed", str(seed), "--epochs", str(epochs), "--out", str(run_dir)]
+    if run_dir.exists():
+        command.append("--resume")
+    if threads is not None:
+        command += ["--threads", str(threads)]
+    print(f"== training {model} -> {run_dir}" + (f" (log {out / (model + '.log')})" if log else ""),
+          flush=True)
+    out.mkdir(parents=True, exist_ok=True)
+    stdout = open(out / f"{model}.log", "a") if log else None
+    return subprocess.Popen(command, stdout=stdout, stderr=subprocess.STDOUT if log else None)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="data/sim_n100000_seed0.h5")
@@ -58,27 +93,30 @@ def main() -> int:
     parser.add_argument("--models", nargs="+", default=PAPER_MODELS)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--jobs", type=int, default=1, help="models trained at once (default 1)")
     args = parser.parse_args()
 
     data = Path(args.data)
     if not data.exists():
         subprocess.run([sys.executable, "-m", "simulate", "--n", "100000", "--seed", "0", "--out", str(data)],
                        check=True)
-    rows = []
-    for model in args.models:
-        run_dir = Path(args.out) / model
-        if summarize(run_dir) is None:
-            resume = ["--resume"] if run_dir.exists() else []
-            print(f"== training {model} -> {run_dir}", flush=True)
-            subprocess.run([sys.executable, "-m", "glifac", "train", "--data", str(data), "--model", model,
-                            "--seed", str(args.seed), "--epochs", str(args.epochs), "--out", str(run_dir),
-                            *resume], check=False)
-        row = summarize(run_dir)
-        if row is not None and row["status"] == "complete":
-            rows.append(row)
-            (HERE / "results").mkdir(exist_ok=True)
-            (HERE / "results" / "paper_models.json").write_text(json.dumps(rows, indent=2))
-            (HERE / "results" / "paper_models.md").write_text(table(rows) + "\n")
+    pending = [m for m in args.models if summarize(Path(args.out) / m) is None]
+    threads = max(1, (os.cpu_count() or 1) // args.jobs) if args.jobs > 1 else None
+    running: dict[str, subprocess.Popen] = {}
+    while pending or running:
+        while pending and len(running) < args.jobs:
+            model = pending.pop(0)
+            running[model] = start_training(model, data, Path(args.out), args.seed, args.epochs, threads,
+                                            log=args.jobs > 1)
+        finished = [m for m, proc in running.items() if proc.poll() is not None]
+        for model in finished:
+            code = running.pop(model).returncode
+            print(f"== {model} finished (exit {code})", flush=True)
+            write_results(args.models, Path(args.out))
+        if not finished:
+            time.sleep(5)
+
+    rows = write_results(args.models, Path(args.out))
     print(table(rows))
     return 0
 

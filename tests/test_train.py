@@ -162,7 +162,7 @@ def test_cli_end_to_end(data_file, tmp_path):
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     result = subprocess.run(
         [sys.executable, "-m", "glifac", "train", "--data", str(data_file), "--model", MODEL,
-         *SMALL_FLAGS, "--epochs", "2", "--seed", "3", "--out", str(out)],
+         *SMALL_FLAGS, "--epochs", "2", "--seed", "3", "--out", str(out), "--threads", "1"],
         capture_output=True, text=True, env=env, timeout=300,
     )
     assert result.returncode == 0, result.stderr
@@ -171,6 +171,17 @@ def test_cli_end_to_end(data_file, tmp_path):
     assert rundir.is_complete(out)
     metrics = json.loads((out / "metrics.json").read_text())
     assert 0 <= metrics["test_auroc"] <= 1 and 0 <= metrics["test_aupr"] <= 1
+
+
+def test_limit_threads_sets_both_tensorflow_pools():
+    code = ("from glifac.cli import import_tensorflow_quietly, limit_threads\n"
+            "import_tensorflow_quietly(); limit_threads(1)\n"
+            "import tensorflow as tf\n"
+            "print(tf.config.threading.get_intra_op_parallelism_threads(),"
+            " tf.config.threading.get_inter_op_parallelism_threads())")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1", "1"]
 
 
 def test_cli_bad_input_is_one_line_in_a_real_process(data_file, tmp_path):
@@ -195,6 +206,7 @@ def test_cli_bad_input_is_one_line_in_a_real_process(data_file, tmp_path):
         ("wrong-type config", ["--model", MODEL, "--config", "{bad_config}"], "pool_size"),
         ("unknown config key", ["--model", MODEL, "--config", "{unknown_config}"], "pool_width"),
         ("zero epochs", ["--model", MODEL, "--epochs", "0"], "epochs"),
+        ("zero threads", ["--model", MODEL, "--threads", "0"], "--threads"),
         ("bad activation", ["--model", MODEL, "--activation", "swish-ish"], "activation"),
         ("no model", [], "--model"),
         ("resume nothing", ["--model", MODEL, "--resume"], "nothing to resume"),
