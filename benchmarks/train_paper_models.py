@@ -27,6 +27,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from glifac.train import CHECKPOINT_DIR, CHECKPOINT_FILE  # noqa: E402  (no TensorFlow import)
+
 HERE = Path(__file__).resolve().parent
 PAPER_MODELS = [
     "CNN20-Exp", "CNN20-Exp-Norm", "CNN20-ReLU", "CNN20-ReLU-Norm", "SATORI",
@@ -39,8 +42,10 @@ def summarize(run_dir: Path) -> dict | None:
     if not metrics_path.is_file() or (run_dir / ".incomplete").exists():
         return None
     metrics = json.loads(metrics_path.read_text())
-    with open(run_dir / "history.csv") as fh:
-        history = list(csv.DictReader(fh))
+    history = []
+    if (run_dir / "history.csv").is_file():  # absent when a run failed in its first epoch
+        with open(run_dir / "history.csv") as fh:
+            history = list(csv.DictReader(fh))
     return {
         "model": run_dir.name,
         "status": metrics.get("status"),
@@ -75,8 +80,10 @@ def start_training(model: str, data: Path, out: Path, seed: int, epochs: int, th
     run_dir = out / model
     command = [sys.executable, "-m", "glifac", "train", "--data", str(data), "--model", model,
                "--seed", str(seed), "--epochs", str(epochs), "--out", str(run_dir)]
-    if run_dir.exists():
+    if (run_dir / CHECKPOINT_DIR / CHECKPOINT_FILE).is_file():
         command.append("--resume")
+    elif run_dir.exists():  # killed before its first checkpoint: nothing to resume, start again
+        command.append("--force")
     if threads is not None:
         command += ["--threads", str(threads)]
     print(f"== training {model} -> {run_dir}" + (f" (log {out / (model + '.log')})" if log else ""),

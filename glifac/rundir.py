@@ -191,6 +191,17 @@ def write_config(run_dir, config: dict) -> Path:
     return atomic_write_json(Path(run_dir) / CONFIG_FILE, record)
 
 
+def record_resume(run_dir, updates: dict) -> Path:
+    """Apply ``updates`` to ``config.json`` and append the resume's time, command and versions
+    to its ``resumed`` list, keeping the original ``created``, ``command`` and ``versions``."""
+    path = Path(run_dir) / CONFIG_FILE
+    record = read_json(path)
+    record.update(updates)
+    record.setdefault("resumed", []).append(
+        {"at": utc_now(), "command": list(sys.argv), "versions": package_versions()})
+    return atomic_write_json(path, record)
+
+
 # ------------------------------------------------------------- run state
 def run_status(run_dir) -> str:
     """State of a run directory.

@@ -111,14 +111,16 @@ class TrainingConfig:
             raise InputError(f"learning_rate must be a positive number, got {self.learning_rate}")
         if not 0 < self.lr_factor <= 1:
             raise InputError(f"lr_factor must be in (0, 1], got {self.lr_factor}")
-        if self.min_lr < 0:
-            raise InputError(f"min_lr must be >= 0, got {self.min_lr}")
-        if self.seed < 0:
-            raise InputError(f"seed must be >= 0, got {self.seed}")
+        if not (self.min_lr >= 0 and math.isfinite(self.min_lr)):
+            raise InputError(f"min_lr must be a finite number >= 0, got {self.min_lr}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise InputError(f"seed must be in [0, {MAX_SEED}], got {self.seed}")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
+
+MAX_SEED = 2**32 - 1  # numpy's seed range (keras.utils.set_random_seed seeds numpy)
 
 TRAINING_FIELDS = tuple(f.name for f in dataclasses.fields(TrainingConfig))
 
@@ -292,15 +294,17 @@ def train(
         # validate before prepare_run_dir so a refused resume changes nothing
         state, checkpoint = _load_checkpoint(out_dir, record)
     mode = rundir.prepare_run_dir(out_dir, force=force, resume=resume)
-    if mode == "new" or state["epochs"] != train_config.epochs:
-        rundir.write_config(out_dir, record)  # a resume may extend epochs
+    if mode == "new":
+        rundir.write_config(out_dir, record)
+    else:  # keep the original record; note the resume (it may extend epochs)
+        rundir.record_resume(out_dir, {"training": record["training"]})
 
     keras, tf = _import_keras()
     import architectures
 
     initial_epoch = state["epoch"] if state else 0
     # a resumed run reseeds differently so it does not replay epoch 1's shuffle
-    keras.utils.set_random_seed(train_config.seed + initial_epoch)
+    keras.utils.set_random_seed((train_config.seed + initial_epoch) % (MAX_SEED + 1))
     tf.config.experimental.enable_op_determinism()
 
     # one conversion, reused by every epoch
@@ -469,14 +473,13 @@ def _monitor_class():
             self.wait = state.get("wait", 0)  # epochs since best (early stopping)
             self.lr_wait = state.get("lr_wait", 0)  # epochs since best or last LR drop
             self.stopped = state.get("stopped", False)
-            self._best_weights = best_weights or None
+            # loaded best weights mean nothing if no epoch ever had a defined AUPR
+            self._best_weights = (best_weights or None) if math.isfinite(self.best) else None
             self._t0 = None
 
         def best_weights(self):
-            """Weights of the best epoch (the last epoch's if AUPR was never defined)."""
-            if self._best_weights is None:
-                self._best_weights = self.model.get_weights()
-            return self._best_weights
+            """Weights of the best epoch (the current weights if AUPR was never defined)."""
+            return self.model.get_weights() if self._best_weights is None else self._best_weights
 
         def on_epoch_begin(self, epoch, logs=None):
             self._t0 = time.perf_counter()
@@ -519,12 +522,12 @@ def _monitor_class():
                 "val_auroc": val["auroc"],
                 "val_aupr": val["aupr"],
                 "lr": lr,
-                "seconds": 0.0,
+                # training and validation; the ~10 ms checkpoint below is left out so
+                # that the checkpointed history already holds this epoch's time
+                "seconds": time.perf_counter() - self._t0,
             }
             self.history.append(row)
             self._checkpoint(new_lr)
-            # the epoch's time includes validation and checkpointing
-            row["seconds"] = time.perf_counter() - self._t0
             _write_history(self.out_dir / "history.csv", self.history)
             self._print(
                 f"epoch {self.epoch:3d}/{self.config.epochs}  loss {loss:.4f}  "
@@ -619,7 +622,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 # keys of a config file that are records, not settings
-_RECORD_KEYS = {"seed", "data", "versions", "created", "command"}
+_RECORD_KEYS = {"seed", "data", "versions", "created", "command", "resumed"}
 
 
 def _settings_from_file(path) -> tuple[str | None, dict, dict]:
@@ -636,6 +639,9 @@ def _settings_from_file(path) -> tuple[str | None, dict, dict]:
     model = cfg.get("model")
     if model is not None and not isinstance(model, str):
         raise InputError(f"{path}: 'model' must be a preset name")
+    for section in ("model_config", "training"):
+        if not isinstance(cfg.get(section) or {}, dict):
+            raise InputError(f"{path}: {section!r} must be a JSON object")
     overrides = dict(cfg.get("model_config") or {})
     overrides.pop("name", None)
     training = dict(cfg.get("training") or {})

@@ -156,7 +156,7 @@ def test_config_round_trips_through_dict():
     assert config.attention_length == 200 // 6
 
 
-@pytest.mark.parametrize("name", ["CNN4-Exp-Norm", "CNN20-ReLU", "SATORI", "CNN10-Exp"])
+@pytest.mark.parametrize("name", architectures.available_models())
 def test_save_load_round_trip_identical(tmp_path, name):
     keras.utils.set_random_seed(1)
     model = architectures.build_model(name, **TINY)

@@ -207,6 +207,9 @@ def test_cli_bad_input_is_one_line_in_a_real_process(data_file, tmp_path):
         ("unknown config key", ["--model", MODEL, "--config", "{unknown_config}"], "pool_width"),
         ("zero epochs", ["--model", MODEL, "--epochs", "0"], "epochs"),
         ("zero threads", ["--model", MODEL, "--threads", "0"], "--threads"),
+        ("seed too large", ["--model", MODEL, "--seed", str(2**32)], "seed"),
+        ("infinite min lr", ["--model", MODEL, "--min-lr", "inf"], "min_lr"),
+        ("config section not an object", ["--model", MODEL, "--config", "{list_config}"], "training"),
         ("bad activation", ["--model", MODEL, "--activation", "swish-ish"], "activation"),
         ("no model", [], "--model"),
         ("resume nothing", ["--model", MODEL, "--resume"], "nothing to resume"),
@@ -222,11 +225,13 @@ def test_bad_input_exits_2_with_one_line(case, argv, needle, data_file, tmp_path
     bad_config.write_text(json.dumps({"pool_size": "4"}))
     unknown_config = tmp_path / "unknown.json"
     unknown_config.write_text(json.dumps({"pool_width": 4}))
+    list_config = tmp_path / "list.json"
+    list_config.write_text(json.dumps({"training": [1, 2]}))
     existing = tmp_path / "existing"
     existing.mkdir()
     (existing / "config.json").write_text("{}")
     paths = {"missing": tmp_path / "nope.h5", "garbage": garbage, "bad_config": bad_config,
-             "unknown_config": unknown_config, "existing": existing}
+             "unknown_config": unknown_config, "list_config": list_config, "existing": existing}
     argv = [a.format(**paths) for a in argv]
     if "--data" not in argv:
         argv += ["--data", str(data_file)]
@@ -314,7 +319,9 @@ def test_resume_after_interruption(dataset, tmp_path, capsys):
     for a, b in zip(seen["restored"], seen["weights"]):
         np.testing.assert_array_equal(a, b)
     with open(out / "history.csv") as fh:
-        assert [int(r["epoch"]) for r in csv.DictReader(fh)] == [1, 2, 3, 4]
+        rows = list(csv.DictReader(fh))
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4]
+    assert all(float(r["seconds"]) > 0 for r in rows)  # epoch 2's time survived the interruption
     with pytest.raises(InputError, match="already finished"):
         train(dataset, MODEL, out, overrides=SMALL, training={"epochs": 4, "seed": 1}, resume=True)
 
@@ -330,16 +337,24 @@ def test_cli_resume_uses_the_recorded_config_and_can_extend(dataset, data_file, 
         train(dataset, MODEL, out, overrides=SMALL, training={"epochs": 2, "seed": 5},
               quiet=True, callbacks=[Interrupt()])
     capsys.readouterr()
+    original = json.loads((out / "config.json").read_text())
     # no --model or overrides: they come from the run's config.json
     code, stdout, err = main_in_process(["--data", str(data_file), "--out", str(out), "--resume",
                                          "--epochs", "3"], capsys)
     assert code == 0, err
     assert "resuming" in stdout
     assert rundir.is_complete(out)
+
     with open(out / "history.csv") as fh:
         assert [int(r["epoch"]) for r in csv.DictReader(fh)] == [1, 2, 3]
     config = json.loads((out / "config.json").read_text())
     assert config["training"]["epochs"] == 3 and config["model_config"]["n_filters"] == 8
+    # the original record stays; the resume is appended to it
+    assert (config["created"], config["command"]) == (original["created"], original["command"])
+    assert len(config["resumed"]) == 1 and {"at", "command", "versions"} <= set(config["resumed"][0])
+    # and the record is still a valid --config file
+    recorded_model, _, recorded_training = train_mod._settings_from_file(out / "config.json")
+    assert recorded_model == MODEL and recorded_training["epochs"] == 3
 
 
 def test_killed_before_first_epoch_is_not_resumable_nor_complete(dataset, tmp_path):
