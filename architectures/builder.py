@@ -43,7 +43,8 @@ def build_from_config(config: ModelConfig) -> keras.Model:
       is the bias), and a bias otherwise;
     * the dense block is plain Dense -> ReLU -> Dropout, no BatchNorm, so the
       ``-Norm`` presets differ from the plain ones only around the
-      convolution and attention, which is what the comparison is about.
+      convolution and attention, which is what the comparison is about
+      (``dense_batch_norm=True`` gives the authors' dense block).
 
     The attention layer is called with ``return_attention_scores=True``; the
     scores ``(N, heads, L', L')`` are an internal tensor of the graph, which
@@ -69,7 +70,9 @@ def build_from_config(config: ModelConfig) -> keras.Model:
         x = keras.layers.LayerNormalization(name=L.ATTENTION_POST_NORM)(x)
     x = keras.layers.Dropout(c.attention_dropout, name=L.ATTENTION_DROPOUT)(x)
     x = keras.layers.Flatten(name=L.FLATTEN)(x)
-    x = keras.layers.Dense(c.dense_units, name=L.DENSE)(x)
+    x = keras.layers.Dense(c.dense_units, use_bias=not c.dense_batch_norm, name=L.DENSE)(x)
+    if c.dense_batch_norm:
+        x = keras.layers.BatchNormalization(name=L.DENSE_BATCH_NORM)(x)
     x = keras.layers.Activation("relu", name=L.DENSE_ACTIVATION)(x)
     x = keras.layers.Dropout(c.dense_dropout, name=L.DENSE_DROPOUT)(x)
     outputs = keras.layers.Dense(c.n_tasks, activation="sigmoid", name=L.OUTPUT)(x)

@@ -28,7 +28,8 @@ class ModelConfig:
         -> Dropout(conv_dropout) -> [LayerNorm if layer_norm in {pre, both}]
         -> MultiHeadAttention(num_heads, key_dim, output width attention_units)
         -> [LayerNorm if layer_norm in {post, both}] -> Dropout(attention_dropout)
-        -> Flatten -> Dense(dense_units) -> ReLU -> Dropout(dense_dropout)
+        -> Flatten -> Dense(dense_units, use_bias=not dense_batch_norm)
+        -> [BatchNorm if dense_batch_norm] -> ReLU -> Dropout(dense_dropout)
         -> Dense(n_tasks, sigmoid)
 
     Parameters
@@ -61,6 +62,9 @@ class ModelConfig:
         default would project back to the input width (``n_filters``).
     dense_units : int
         Width of the hidden dense layer.
+    dense_batch_norm : bool
+        BatchNorm between the hidden dense layer and its ReLU, as in the
+        authors' code (off in every preset; see the builder's design notes).
     conv_dropout, attention_dropout, dense_dropout : float
         Dropout rates after pooling, after attention and after the dense layer.
     """
@@ -78,6 +82,7 @@ class ModelConfig:
     key_dim: int = 32
     attention_units: Optional[int] = None
     dense_units: int = 512
+    dense_batch_norm: bool = False
     conv_dropout: float = 0.1
     attention_dropout: float = 0.1
     dense_dropout: float = 0.5

@@ -396,7 +396,8 @@ def _load_checkpoint(out_dir: Path, record: dict):
     same_data = {k: v for k, v in record["data"].items() if k != "path"}
     recorded_data = {k: v for k, v in (recorded.get("data") or {}).items() if k != "path"}
     for key, old, new in (("model", recorded.get("model"), record["model"]),
-                          ("model_config", recorded.get("model_config"), record["model_config"]),
+                          ("model_config", _normalised_model_config(recorded.get("model_config")),
+                           record["model_config"]),
                           ("data", recorded_data, same_data)):
         if old != rundir.to_jsonable(new):
             raise InputError(f"cannot resume {out_dir}: its {key} differs from this request")
@@ -427,6 +428,17 @@ def _restore_variables(model, arrays, out_dir) -> None:
             raise InputError(f"cannot resume {out_dir}: checkpoint does not match the model")
         for v, a in zip(variables, values):
             v.assign(a)
+
+
+def _normalised_model_config(values):
+    """A recorded model config with fields added since it was written set to their defaults,
+    so that runs recorded by an earlier version stay resumable."""
+    from architectures.presets import config_from_dict
+
+    try:
+        return config_from_dict(values).to_dict()
+    except (InputError, TypeError):
+        return values  # compared as is; the mismatch is reported by the caller
 
 
 def _import_keras():
@@ -614,6 +626,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     m.add_argument("--attention-units", type=int, default=S,
                    help="attention output width per position (default num_heads * key_dim)")
     m.add_argument("--dense-units", type=int, default=S)
+    m.add_argument("--dense-batch-norm", action=argparse.BooleanOptionalAction, default=S,
+                   help="BatchNorm in the dense block, as in the authors' code")
     m.add_argument("--n-filters", type=int, default=S)
     m.add_argument("--filter-width", type=int, default=S)
     m.add_argument("--conv-dropout", type=float, default=S)

@@ -104,6 +104,8 @@ def test_preset_builds_documented_layers(name):
         ("CNN4-ReLU", {"num_heads": 3}, lambda m: m.get_layer("attention").num_heads == 3),
         ("CNN4-ReLU", {"key_dim": 5}, lambda m: m.get_layer("attention").key_dim == 5),
         ("CNN4-ReLU", {"dense_units": 7}, lambda m: m.get_layer("dense").units == 7),
+        ("CNN4-ReLU", {"dense_batch_norm": True}, lambda m: layer_names(m)[-5:-2]
+         == ["dense", "dense_batch_norm", "dense_activation"] and not m.get_layer("dense").use_bias),
         ("CNN4-ReLU", {"n_filters": 9}, lambda m: m.get_layer("conv").filters == 9),
         ("CNN4-ReLU", {"filter_width": 7}, lambda m: m.get_layer("conv").kernel_size == (7,)),
         ("CNN4-ReLU", {"input_length": 100}, lambda m: tuple(m.input.shape) == (None, 100, 4)),

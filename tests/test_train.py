@@ -357,6 +357,24 @@ def test_cli_resume_uses_the_recorded_config_and_can_extend(dataset, data_file, 
     assert recorded_model == MODEL and recorded_training["epochs"] == 3
 
 
+def test_resume_accepts_a_record_written_before_a_config_field_existed(dataset, tmp_path):
+    out = tmp_path / "old-record"
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(dataset, MODEL, out, overrides=SMALL, training={"epochs": 2, "seed": 2},
+              quiet=True, callbacks=[Interrupt()])
+    config = json.loads((out / "config.json").read_text())
+    del config["model_config"]["dense_batch_norm"]  # as an earlier version recorded it
+    (out / "config.json").write_text(json.dumps(config))
+    metrics = train(dataset, MODEL, out, overrides=SMALL, training={"epochs": 2, "seed": 2},
+                    quiet=True, resume=True)
+    assert metrics["status"] == "complete"
+
+
 def test_killed_before_first_epoch_is_not_resumable_nor_complete(dataset, tmp_path):
     out = tmp_path / "killed"
 
