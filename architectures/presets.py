@@ -72,6 +72,8 @@ def resolve_config(name: str, **overrides) -> ModelConfig:
 def config_from_dict(values: dict) -> ModelConfig:
     """Rebuild a config recorded with :meth:`ModelConfig.to_dict`."""
     values = dict(values)
+    # records written before the field existed describe models without it
+    values.setdefault("dense_batch_norm", False)
     known = {f.name for f in dataclasses.fields(ModelConfig)}
     unknown = sorted(set(values) - known)
     if unknown:

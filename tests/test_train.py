@@ -364,13 +364,20 @@ def test_resume_accepts_a_record_written_before_a_config_field_existed(dataset, 
         def on_epoch_end(self, epoch, logs=None):
             raise KeyboardInterrupt
 
+    old_model = {**SMALL, "dense_batch_norm": False}  # what every model was before the field
     with pytest.raises(KeyboardInterrupt):
-        train(dataset, MODEL, out, overrides=SMALL, training={"epochs": 2, "seed": 2},
+        train(dataset, MODEL, out, overrides=old_model, training={"epochs": 2, "seed": 2},
               quiet=True, callbacks=[Interrupt()])
     config = json.loads((out / "config.json").read_text())
     del config["model_config"]["dense_batch_norm"]  # as an earlier version recorded it
     (out / "config.json").write_text(json.dumps(config))
-    metrics = train(dataset, MODEL, out, overrides=SMALL, training={"epochs": 2, "seed": 2},
+    # the record reads back as the model it described, not as today's default
+    _, overrides, _ = train_mod._settings_from_file(out / "config.json")
+    assert overrides["dense_batch_norm"] is False
+    with pytest.raises(InputError, match="model_config differs"):
+        train(dataset, MODEL, out, overrides=SMALL, training={"epochs": 2, "seed": 2},
+              quiet=True, resume=True)
+    metrics = train(dataset, MODEL, out, overrides=old_model, training={"epochs": 2, "seed": 2},
                     quiet=True, resume=True)
     assert metrics["status"] == "complete"
 
