@@ -24,7 +24,9 @@ from simulate.errors import InputError
 
 DEMO_MODEL = "CNN20-Exp"
 DEMO_EPOCHS = 40
-DEMO_OVERRIDES = ("--attention-units", "32")  # see the module docstring
+DEMO_MODEL_OVERRIDES = {"attention_units": 32}  # see the module docstring
+DEMO_OVERRIDES = tuple(item for key, value in DEMO_MODEL_OVERRIDES.items()
+                       for item in (f"--{key.replace('_', '-')}", str(value)))
 OUTPUT_NAMES = ("data.h5", "run", "interpret")
 
 
@@ -100,6 +102,20 @@ def _data_matches(path: Path, n: int, seed: int) -> bool:
         return False
 
 
+def _same_architecture(model: str, recorded: dict) -> bool:
+    """True when a recorded model config is what the demo would build today (so a
+    run trained before a preset changed is retrained rather than reused)."""
+    from architectures.presets import config_from_dict, resolve_config
+
+    try:
+        old = config_from_dict(recorded)
+    except (InputError, TypeError):
+        return False
+    wanted = resolve_config(model, input_length=old.input_length, n_tasks=old.n_tasks,
+                            **DEMO_MODEL_OVERRIDES)
+    return old == wanted
+
+
 def _run_matches(run_dir: Path, model: str, epochs: int, seed: int, data: Path) -> bool:
     """True when ``run_dir`` is a complete run of ``model`` for ``epochs`` with ``seed`` on ``data``."""
     from glifac import rundir
@@ -110,8 +126,10 @@ def _run_matches(run_dir: Path, model: str, epochs: int, seed: int, data: Path) 
         config = rundir.read_json(run_dir / rundir.CONFIG_FILE)
     except InputError:
         return False
+    recorded_model = (config.get("model_config") or {})
     return (
         config.get("model") == model
+        and _same_architecture(model, recorded_model)
         and config.get("seed") == seed
         and (config.get("training") or {}).get("epochs") == epochs
         and (config.get("data") or {}).get("sha256") == rundir.sha256_file(data)

@@ -217,6 +217,17 @@ def test_demo_runs_end_to_end_and_reuses_finished_steps(tmp_path):
     assert json.loads((out / "run" / "config.json").read_text())["training"]["epochs"] == 2
 
 
+def test_demo_retrains_a_run_recorded_before_a_preset_changed():
+    from architectures import resolve_config
+    from glifac import demo
+
+    today = resolve_config("CNN20-Exp", input_length=200, n_tasks=12, **demo.DEMO_MODEL_OVERRIDES).to_dict()
+    assert demo._same_architecture("CNN20-Exp", today)
+    before = {k: v for k, v in today.items() if k != "dense_batch_norm"}  # recorded by an earlier version
+    assert not demo._same_architecture("CNN20-Exp", before)
+    assert not demo._same_architecture("CNN20-Exp", {**today, "attention_units": None})
+
+
 def test_demo_refuses_a_folder_it_did_not_write(tmp_path):
     (tmp_path / "notes.txt").write_text("keep me")
     result = glifac_cli("demo", "--out", str(tmp_path), "--fresh", "--n", "100", "--quiet")
