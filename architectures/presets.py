@@ -69,11 +69,18 @@ def resolve_config(name: str, **overrides) -> ModelConfig:
     return ModelConfig(**values)
 
 
+# fields added after configs were first recorded -> the value every earlier record meant
+_RECORDED_BEFORE = {"dense_batch_norm": False}
+
+
+def upgrade_recorded(values: dict) -> dict:
+    """A recorded model config with fields it predates set to what it described."""
+    return {**_RECORDED_BEFORE, **values}
+
+
 def config_from_dict(values: dict) -> ModelConfig:
     """Rebuild a config recorded with :meth:`ModelConfig.to_dict`."""
-    values = dict(values)
-    # records written before the field existed describe models without it
-    values.setdefault("dense_batch_norm", False)
+    values = upgrade_recorded(values)
     known = {f.name for f in dataclasses.fields(ModelConfig)}
     unknown = sorted(set(values) - known)
     if unknown:

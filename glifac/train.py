@@ -658,8 +658,10 @@ def _settings_from_file(path) -> tuple[str | None, dict, dict]:
             raise InputError(f"{path}: {section!r} must be a JSON object")
     overrides = dict(cfg.get("model_config") or {})
     overrides.pop("name", None)
-    if "created" in cfg and overrides:  # a run's record from before dense_batch_norm existed
-        overrides.setdefault("dense_batch_norm", False)
+    if "created" in cfg and overrides:  # a run's record: fields it predates keep their old meaning
+        from architectures.presets import upgrade_recorded
+
+        overrides = upgrade_recorded(overrides)
     training = dict(cfg.get("training") or {})
     if "seed" in cfg and not isinstance(cfg.get("data"), dict):  # flat file: seed is a setting
         training.setdefault("seed", cfg["seed"])
