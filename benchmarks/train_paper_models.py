@@ -12,9 +12,9 @@ Usage::
                                             [--jobs 2]
 
 ``--jobs N`` trains N models at once, each on ``cores // N`` TensorFlow threads
-(``glifac train --threads``), with its progress in ``OUT/<model>.log``. On a
-2-core machine ``--jobs 2`` roughly doubles throughput for pool-20 models,
-which run as fast on one thread as on two, and gains ~15% for pool 4.
+(``glifac train --threads``), with its progress in ``OUT/<model>.log``. On the
+2-core machine ``benchmarks/bench_threads.py`` measured a throughput ratio of
+1.26-1.85 for pool-20 models and 0.87-1.18 for pool 4 against one run at a time.
 """
 from __future__ import annotations
 

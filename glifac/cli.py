@@ -31,9 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         module.add_arguments(p)
         p.add_argument("--threads", type=int, default=None, metavar="N",
-                       help="CPU threads TensorFlow may use (default: all cores); on a 2-core "
-                            "machine, two runs with --threads 1 each train about twice as "
-                            "fast together as two runs one after the other")
+                       help="CPU threads TensorFlow may use (default: all cores), e.g. to run "
+                            "several trainings side by side (benchmarks/bench_threads.py)")
         p.set_defaults(_run=module.run)
     return parser
 
@@ -64,8 +63,8 @@ def limit_threads(threads: int | None) -> None:
     """Cap TensorFlow's intra- and inter-op thread pools at ``threads`` (None: leave the default).
 
     Must run before TensorFlow executes its first op, which fixes the pools.
-    Small CANs parallelise poorly inside one op: on 2 cores a pool-20 model
-    trains as fast on one thread as on two.
+    Small CANs parallelise poorly inside one op, so runs side by side on fewer
+    threads each can beat one run on all cores (benchmarks/bench_threads.py).
     """
     if threads is None:
         return
