@@ -37,7 +37,7 @@ VARIANTS = {
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["CNN20-Exp", "CNN4-Exp"])
-    parser.add_argument("--n", type=int, default=10000, help="training sequences per epoch")
+    parser.add_argument("--n", type=int, default=10000, help="sequences (70%% train, as bench_train)")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 

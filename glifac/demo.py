@@ -126,10 +126,9 @@ def _run_matches(run_dir: Path, model: str, epochs: int, seed: int, data: Path) 
         config = rundir.read_json(run_dir / rundir.CONFIG_FILE)
     except InputError:
         return False
-    recorded_model = (config.get("model_config") or {})
     return (
         config.get("model") == model
-        and _same_architecture(model, recorded_model)
+        and _same_architecture(model, config.get("model_config") or {})
         and config.get("seed") == seed
         and (config.get("training") or {}).get("epochs") == epochs
         and (config.get("data") or {}).get("sha256") == rundir.sha256_file(data)
