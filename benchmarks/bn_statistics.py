@@ -7,8 +7,8 @@ stale statistics. This script evaluates a run on validation sequences as
 trained, then again after re-estimating each BatchNorm layer's mean and
 variance from training sequences under the current weights, in model order, in
 inference mode (the "precise BN" of Wu & Johnson, 2021). Works on a finished
-run (``model.keras``) and on an interrupted or running one (its last epoch
-checkpoint).
+run (its best weights, ``model.keras``) and on an interrupted or running one
+(the weights after its last finished epoch, from the checkpoint).
 
 Usage::
 
@@ -24,25 +24,35 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from glifac import rundir  # noqa: E402
 from glifac.train import CHECKPOINT_DIR, CHECKPOINT_FILE  # noqa: E402  (no TensorFlow import)
 
 
 def load_run_model(run: Path):
-    """The run's best model if it finished, else its latest checkpoint's weights; and a label."""
+    """``(model, label)``: a finished run's best model, else the weights of its last checkpoint."""
     import keras
 
     import architectures
     from architectures.presets import config_from_dict
 
-    if (run / "model.keras").is_file() and not (run / ".incomplete").exists():
-        return keras.saving.load_model(run / "model.keras", safe_mode=True), "model.keras"
+    status = rundir.run_status(run)
+    if status == "missing":
+        sys.exit(f"run directory not found: {run}")
+    if status == "complete":
+        return keras.saving.load_model(run / "model.keras", safe_mode=True), "best weights, model.keras"
+    checkpoint = run / CHECKPOINT_DIR / CHECKPOINT_FILE
+    if status != "incomplete" or not checkpoint.is_file():
+        sys.exit(f"{run}: {status} run with no model.keras or epoch checkpoint to read")
     config = json.loads((run / "config.json").read_text())
     model = architectures.build_from_config(config_from_dict(config["model_config"]))
-    with np.load(run / CHECKPOINT_DIR / CHECKPOINT_FILE, allow_pickle=False) as npz:
+    with np.load(checkpoint, allow_pickle=False) as npz:
         state = json.loads(str(npz["state"]))
-        for i, variable in enumerate(model.variables):
-            variable.assign(npz[f"model_{i}"])
-    return model, f"checkpoint after epoch {state['epoch']}"
+        arrays = [npz[f"model_{i}"] for i in range(state["n_model"])]
+    if [tuple(v.shape) for v in model.variables] != [a.shape for a in arrays]:
+        sys.exit(f"{run}: checkpoint does not match the model in its config.json")
+    for variable, array in zip(model.variables, arrays):
+        variable.assign(array)
+    return model, f"weights after epoch {state['epoch']}, from the checkpoint"
 
 
 def main(argv=None) -> int:
@@ -59,12 +69,12 @@ def main(argv=None) -> int:
 
     from simulate.dataset import load
 
+    model, source = load_run_model(args.run)
     data = args.data or Path(json.loads((args.run / "config.json").read_text())["data"]["path"])
     ds = load(data, splits=("train", "valid"))
     x_train = ds.x_train[: args.n_train].astype(np.float32)
     x_valid = ds.x_valid[: args.n_valid].astype(np.float32)
     y_valid = ds.y_valid[: args.n_valid].astype(np.float32)
-    model, source = load_run_model(args.run)
     norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
     print(f"{args.run} ({source}); BatchNorm layers: {', '.join(n.name for n in norms) or 'none'}")
 
@@ -76,14 +86,16 @@ def main(argv=None) -> int:
               f"mean output {p.mean():.3f} (label rate {y_valid.mean():.3f})")
 
     report("as trained")
-    for norm in norms:  # in model order, so each sees its predecessors' new statistics
+    # In model order, so each layer is re-estimated (and its shift measured) with
+    # its predecessors' new statistics in place.
+    for norm in norms:
         h = keras.Model(model.input, norm.input).predict(x_train, batch_size=500, verbose=0)
-        h = h.reshape(-1, h.shape[-1])
-        moving_sd = np.sqrt(norm.moving_variance.numpy())
-        shift = np.median(np.abs(h.mean(0) - norm.moving_mean.numpy()) / moving_sd)
-        ratio = np.median(h.var(0) / norm.moving_variance.numpy())
-        print(f"  {norm.name}: |batch mean - moving mean| / moving sd, median {shift:.3f}; "
-              f"variance / moving variance, median {ratio:.3f}")
+        h = h.reshape(-1, h.shape[-1])  # per channel, over sequences (and positions for a conv BatchNorm)
+        moving_var = norm.moving_variance.numpy() + norm.epsilon
+        shift = np.median(np.abs(h.mean(0) - norm.moving_mean.numpy()) / np.sqrt(moving_var))
+        ratio = np.median((h.var(0) + norm.epsilon) / moving_var)
+        print(f"  {norm.name}: |re-estimated mean - moving mean| / moving sd, median {shift:.3f}; "
+              f"re-estimated / moving variance, median {ratio:.3f}")
         norm.moving_mean.assign(h.mean(0))
         norm.moving_variance.assign(h.var(0))
     if norms:

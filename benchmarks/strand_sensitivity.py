@@ -8,10 +8,16 @@ twice: positives whose instances of ``m`` all lie on the forward strand against
 all negatives, and the same for the reverse strand. A strand-blind model shows
 a large gap between the two AUROCs on that task.
 
+``--filters MOTIF`` also ranks the first-layer filters by how well each one's
+maximum activation over a sequence alone separates that motif's positives from
+its negatives, and shows what the best filter would reach if it also read the
+reverse complement of the input: a model with one filter per orientation has
+two filters near the top; a one-strand model has one.
+
 Usage::
 
     python benchmarks/strand_sensitivity.py --run runs/paper/CNN20-Exp [--run ...]
-                                            [--data data/sim_n100000_seed0.h5]
+                                            [--data data/sim_n100000_seed0.h5] [--filters TEAD1]
 """
 from __future__ import annotations
 
@@ -23,6 +29,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from glifac import rundir  # noqa: E402
+from simulate.errors import InputError  # noqa: E402
 
 
 def strand_aurocs(scores: np.ndarray, labels: np.ndarray, placements: np.ndarray) -> np.ndarray:
@@ -59,36 +67,86 @@ def strand_aurocs(scores: np.ndarray, labels: np.ndarray, placements: np.ndarray
     return out
 
 
+def filter_aurocs(max_forward: np.ndarray, max_reverse: np.ndarray, labels: np.ndarray):
+    """AUROC of each filter's maximum activation for one task, on the input and on both strands.
+
+    Parameters
+    ----------
+    max_forward, max_reverse : numpy.ndarray, shape (N, F)
+        Each filter's maximum activation over positions of each sequence and of
+        its reverse complement.
+    labels : numpy.ndarray, shape (N,)
+        0/1 labels of the task.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray), each shape (F,)
+        AUROC of ``max_forward`` and of ``max(max_forward, max_reverse)`` per filter.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    both = np.maximum(max_forward, max_reverse)
+    one = np.array([roc_auc_score(labels, max_forward[:, f]) for f in range(max_forward.shape[1])])
+    two = np.array([roc_auc_score(labels, both[:, f]) for f in range(both.shape[1])])
+    return one, two
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", action="append", required=True, type=Path, help="run directory (repeatable)")
     parser.add_argument("--data", type=Path, default=None,
                         help="dataset file (default: the one recorded in the first run's config.json)")
+    parser.add_argument("--filters", metavar="MOTIF", default=None,
+                        help="also rank the first-layer filters for this motif's task")
     parser.add_argument("--batch-size", type=int, default=500)
     args = parser.parse_args(argv)
+    try:
+        for run in args.run:
+            rundir.require_complete(run)
+    except InputError as exc:
+        sys.exit(str(exc))
+    recorded = [json.loads((run / "config.json").read_text())["data"] for run in args.run]
+    if len({r.get("sha256") for r in recorded}) > 1:
+        print("warning: the runs were trained on different dataset files", file=sys.stderr)
 
     import keras
 
-    import architectures  # noqa: F401  (registers the exponential activation for loading)
+    from architectures import layers as L  # also registers the exponential activation for loading
     from simulate.dataset import load
 
-    data = args.data or Path(json.loads((args.run[0] / "config.json").read_text())["data"]["path"])
+    data = args.data or Path(recorded[0]["path"])
     ds = load(data, splits=("test",))
+    if "placements_test" not in ds.arrays:
+        sys.exit(f"{data} records no motif placements (no ground truth), so strands are unknown")
     x = ds.x_test.astype(np.float32)
     names = list(ds.task_names)
+    if args.filters is not None and args.filters not in names:
+        sys.exit(f"--filters {args.filters!r} is not a task of {data}; tasks: {', '.join(names)}")
     print(f"{data}: {len(x)} test sequences; AUROC forward-only / reverse-only positives vs negatives")
     # parent/name: runs of one preset from different sweeps share a name
     header = "| task | " + " | ".join(f"{run.parent.name}/{run.name}" for run in args.run) + " |"
-    results = []
+    results, filter_lines = [], []
     for run in args.run:
         model = keras.saving.load_model(run / "model.keras", safe_mode=True)
         scores = model.predict(x, batch_size=args.batch_size, verbose=0)
         results.append(strand_aurocs(scores, ds.y_test, ds.placements_test))
+        if args.filters is not None:
+            conv = keras.Model(model.input, model.get_layer(L.CONV_ACTIVATION).output)
+            forward = conv.predict(x, batch_size=args.batch_size, verbose=0).max(axis=1)
+            reverse = conv.predict(x[:, ::-1, ::-1], batch_size=args.batch_size, verbose=0).max(axis=1)
+            one, two = filter_aurocs(forward, reverse, ds.y_test[:, names.index(args.filters)])
+            top = np.argsort(-one)[:4]
+            ranked = ", ".join(f"f{f} {one[f]:.3f}" for f in top)
+            filter_lines.append(f"| {run.parent.name}/{run.name} | {ranked} | {two[top[0]]:.3f} |")
     print(header)
     print("|---|" + "---|" * len(args.run))
     for t, name in enumerate(names):
         cells = [f"{r[t, 0]:.3f} / {r[t, 1]:.3f}" for r in results]
         print(f"| {name} | " + " | ".join(cells) + " |")
+    if filter_lines:
+        print(f"\n{args.filters}: test AUROC of single filters' maximum activation")
+        print("| run | best four filters | best filter on both strands |\n|---|---|---|")
+        print("\n".join(filter_lines))
     return 0
 
 
