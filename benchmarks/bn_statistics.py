@@ -25,6 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from glifac import rundir  # noqa: E402
+from simulate.errors import InputError  # noqa: E402
 from glifac.train import CHECKPOINT_DIR, CHECKPOINT_FILE  # noqa: E402  (no TensorFlow import)
 
 
@@ -37,19 +38,19 @@ def load_run_model(run: Path):
 
     status = rundir.run_status(run)
     if status == "missing":
-        sys.exit(f"run directory not found: {run}")
+        raise InputError(f"run directory not found: {run}")
     if status == "complete":
         return keras.saving.load_model(run / "model.keras", safe_mode=True), "best weights, model.keras"
     checkpoint = run / CHECKPOINT_DIR / CHECKPOINT_FILE
     if status != "incomplete" or not checkpoint.is_file():
-        sys.exit(f"{run}: {status} run with no model.keras or epoch checkpoint to read")
+        raise InputError(f"{run}: {status} run with no model.keras or epoch checkpoint to read")
     config = json.loads((run / "config.json").read_text())
     model = architectures.build_from_config(config_from_dict(config["model_config"]))
     with np.load(checkpoint, allow_pickle=False) as npz:
         state = json.loads(str(npz["state"]))
         arrays = [npz[f"model_{i}"] for i in range(state["n_model"])]
     if [tuple(v.shape) for v in model.variables] != [a.shape for a in arrays]:
-        sys.exit(f"{run}: checkpoint does not match the model in its config.json")
+        raise InputError(f"{run}: checkpoint does not match the model in its config.json")
     for variable, array in zip(model.variables, arrays):
         variable.assign(array)
     return model, f"weights after epoch {state['epoch']}, from the checkpoint"
@@ -104,4 +105,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except InputError as exc:  # one line, exit 2, as the glifac commands do
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -100,11 +100,8 @@ def main(argv=None) -> int:
                         help="also rank the first-layer filters for this motif's task")
     parser.add_argument("--batch-size", type=int, default=500)
     args = parser.parse_args(argv)
-    try:
-        for run in args.run:
-            rundir.require_complete(run)
-    except InputError as exc:
-        sys.exit(str(exc))
+    for run in args.run:
+        rundir.require_complete(run)
     recorded = [json.loads((run / "config.json").read_text())["data"] for run in args.run]
     if len({r.get("sha256") for r in recorded}) > 1:
         print("warning: the runs were trained on different dataset files", file=sys.stderr)
@@ -117,11 +114,11 @@ def main(argv=None) -> int:
     data = args.data or Path(recorded[0]["path"])
     ds = load(data, splits=("test",))
     if "placements_test" not in ds.arrays:
-        sys.exit(f"{data} records no motif placements (no ground truth), so strands are unknown")
+        raise InputError(f"{data} records no motif placements (no ground truth), so strands are unknown")
     x = ds.x_test.astype(np.float32)
     names = list(ds.task_names)
     if args.filters is not None and args.filters not in names:
-        sys.exit(f"--filters {args.filters!r} is not a task of {data}; tasks: {', '.join(names)}")
+        raise InputError(f"--filters {args.filters!r} is not a task of {data}; tasks: {', '.join(names)}")
     print(f"{data}: {len(x)} test sequences; AUROC forward-only / reverse-only positives vs negatives")
     # parent/name: runs of one preset from different sweeps share a name
     header = "| task | " + " | ".join(f"{run.parent.name}/{run.name}" for run in args.run) + " |"
@@ -151,4 +148,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except InputError as exc:  # one line, exit 2, as the glifac commands do
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
