@@ -31,14 +31,14 @@ from glifac.train import CHECKPOINT_DIR, CHECKPOINT_FILE  # noqa: E402  (no Tens
 
 def load_run_model(run: Path):
     """``(model, label)``: a finished run's best model, else the weights of its last checkpoint."""
+    status = rundir.run_status(run)
+    if status == "missing":
+        raise InputError(f"run directory not found: {run}")
     import keras
 
     import architectures
     from architectures.presets import config_from_dict
 
-    status = rundir.run_status(run)
-    if status == "missing":
-        raise InputError(f"run directory not found: {run}")
     if status == "complete":
         return keras.saving.load_model(run / "model.keras", safe_mode=True), "best weights, model.keras"
     checkpoint = run / CHECKPOINT_DIR / CHECKPOINT_FILE
@@ -64,6 +64,8 @@ def main(argv=None) -> int:
     parser.add_argument("--n-train", type=int, default=10000, help="training sequences for the re-estimate")
     parser.add_argument("--n-valid", type=int, default=5000, help="validation sequences to score")
     args = parser.parse_args(argv)
+    if rundir.run_status(args.run) == "missing":  # before the slow TensorFlow import
+        raise InputError(f"run directory not found: {args.run}")
 
     import keras
     from sklearn.metrics import average_precision_score
