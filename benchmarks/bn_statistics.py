@@ -107,8 +107,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except InputError as exc:  # one line, exit 2, as the glifac commands do
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+    from _cli import run  # benchmarks/ is on sys.path when run as a script
+
+    run(main)

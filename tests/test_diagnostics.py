@@ -1,0 +1,32 @@
+"""Bad input to the diagnostic scripts in benchmarks/: one line, exit 2, no traceback."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(script, *args):
+    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+@pytest.mark.parametrize("script", ["strand_sensitivity.py", "bn_statistics.py"])
+def test_missing_run_is_one_line_exit_2(script, tmp_path):
+    result = _run(script, "--run", str(tmp_path / "no-such-run"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"error: run directory not found: {tmp_path / 'no-such-run'}"]
+    assert not (tmp_path / "no-such-run").exists()
+
+
+def test_strand_sensitivity_refuses_an_incomplete_run(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / ".incomplete").write_text("")
+    result = _run("strand_sensitivity.py", "--run", str(run))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"error: run {run} is incomplete, not complete"]
