@@ -15,9 +15,10 @@ def _run(script, *args):
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
 
 
-@pytest.mark.parametrize("script", ["strand_sensitivity.py", "bn_statistics.py"])
+@pytest.mark.parametrize("script", ["strand_sensitivity.py", "bn_statistics.py", "generalization_gap.py"])
 def test_missing_run_is_one_line_exit_2(script, tmp_path):
-    result = _run(script, "--run", str(tmp_path / "no-such-run"))
+    option = "--runs" if script == "generalization_gap.py" else "--run"
+    result = _run(script, option, str(tmp_path / "no-such-run"))
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [f"error: run directory not found: {tmp_path / 'no-such-run'}"]
     assert not (tmp_path / "no-such-run").exists()
@@ -30,3 +31,15 @@ def test_strand_sensitivity_refuses_an_incomplete_run(tmp_path):
     result = _run("strand_sensitivity.py", "--run", str(run))
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [f"error: run {run} is incomplete, not complete"]
+
+
+def test_generalization_gap_refuses_an_incomplete_run_and_a_bad_n(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / ".incomplete").write_text("")
+    result = _run("generalization_gap.py", "--runs", str(run))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"error: run {run} is incomplete, not complete"]
+    result = _run("generalization_gap.py", "--runs", str(run), "--n", "0")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["error: --n must be at least 1, got 0"]
