@@ -34,13 +34,11 @@ def load_run_model(run: Path):
     status = rundir.run_status(run)
     if status == "missing":
         raise InputError(f"run directory not found: {run}")
-    import keras
-
     import architectures
     from architectures.presets import config_from_dict
 
     if status == "complete":
-        return keras.saving.load_model(run / "model.keras", safe_mode=True), "best weights, model.keras"
+        return architectures.load_model(run / "model.keras"), "best weights, model.keras"
     checkpoint = run / CHECKPOINT_DIR / CHECKPOINT_FILE
     if status != "incomplete" or not checkpoint.is_file():
         raise InputError(f"{run}: {status} run with no model.keras or epoch checkpoint to read")
@@ -68,8 +66,8 @@ def main(argv=None) -> int:
         raise InputError(f"run directory not found: {args.run}")
 
     import keras
-    from sklearn.metrics import average_precision_score
 
+    from glifac.train import binary_crossentropy, classification_metrics
     from simulate.dataset import load
 
     model, source = load_run_model(args.run)
@@ -83,8 +81,8 @@ def main(argv=None) -> int:
 
     def report(label):
         p = model.predict(x_valid, batch_size=500, verbose=0)
-        loss = float(keras.losses.BinaryCrossentropy()(y_valid, p))
-        aupr = np.mean([average_precision_score(y_valid[:, t], p[:, t]) for t in range(y_valid.shape[1])])
+        loss = binary_crossentropy(y_valid, p)
+        aupr = classification_metrics(y_valid, p, range(y_valid.shape[1]))["aupr"]
         print(f"  {label}: validation loss {loss:.4f}, macro AUPR {aupr:.4f}, "
               f"mean output {p.mean():.3f} (label rate {y_valid.mean():.3f})")
 

@@ -34,22 +34,15 @@ def main(argv=None) -> int:
     if args.n < 1:
         raise InputError(f"--n must be at least 1, got {args.n}")
     for run in args.runs:  # every run checked before the slow TensorFlow import
-        status = rundir.run_status(run)
-        if status == "missing":
-            raise InputError(f"run directory not found: {run}")
-        if status != "complete":
-            raise InputError(f"run {run} is {status}, not complete")
-
-    import keras
-    from sklearn.metrics import average_precision_score
+        rundir.require_complete(run)
 
     import architectures
+    from glifac.train import binary_crossentropy, classification_metrics
     from simulate.dataset import load
 
     def score(model, x, y):
         p = model.predict(x, batch_size=500, verbose=0)
-        loss = float(keras.losses.BinaryCrossentropy()(y, p))
-        return loss, float(np.mean([average_precision_score(y[:, t], p[:, t]) for t in range(y.shape[1])]))
+        return binary_crossentropy(y, p), classification_metrics(y, p, range(y.shape[1]))["aupr"]
 
     print(f"inference mode, {args.n} sequences per split")
     print("| run | parameters | train loss | test loss | train AUPR | test AUPR | AUPR gap |")

@@ -108,7 +108,8 @@ def main(argv=None) -> int:
 
     import keras
 
-    from architectures import layers as L  # also registers the exponential activation for loading
+    import architectures
+    from architectures import layers as L
     from simulate.dataset import load
 
     data = args.data or Path(recorded[0]["path"])
@@ -124,7 +125,7 @@ def main(argv=None) -> int:
     header = "| task | " + " | ".join(f"{run.parent.name}/{run.name}" for run in args.run) + " |"
     results, filter_lines = [], []
     for run in args.run:
-        model = keras.saving.load_model(run / "model.keras", safe_mode=True)
+        model = architectures.load_model(run / "model.keras")
         scores = model.predict(x, batch_size=args.batch_size, verbose=0)
         results.append(strand_aurocs(scores, ds.y_test, ds.placements_test))
         if args.filters is not None:

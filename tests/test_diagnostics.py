@@ -24,22 +24,17 @@ def test_missing_run_is_one_line_exit_2(script, tmp_path):
     assert not (tmp_path / "no-such-run").exists()
 
 
-def test_strand_sensitivity_refuses_an_incomplete_run(tmp_path):
+@pytest.mark.parametrize("script, option", [("strand_sensitivity.py", "--run"), ("generalization_gap.py", "--runs")])
+def test_incomplete_run_is_refused(script, option, tmp_path):
     run = tmp_path / "run"
     run.mkdir()
     (run / ".incomplete").write_text("")
-    result = _run("strand_sensitivity.py", "--run", str(run))
+    result = _run(script, option, str(run))
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [f"error: run {run} is incomplete, not complete"]
 
 
-def test_generalization_gap_refuses_an_incomplete_run_and_a_bad_n(tmp_path):
-    run = tmp_path / "run"
-    run.mkdir()
-    (run / ".incomplete").write_text("")
-    result = _run("generalization_gap.py", "--runs", str(run))
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [f"error: run {run} is incomplete, not complete"]
-    result = _run("generalization_gap.py", "--runs", str(run), "--n", "0")
+def test_generalization_gap_refuses_a_bad_n(tmp_path):
+    result = _run("generalization_gap.py", "--runs", str(tmp_path), "--n", "0")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == ["error: --n must be at least 1, got 0"]
