@@ -16,6 +16,7 @@ from pathlib import Path
 from simulate.dataset import FORMAT_VERSION, Dataset, load, write_dataset
 from simulate.errors import InputError
 from simulate.generate import (
+    GENERATOR_VERSION,
     SPLIT_NAMES,
     Simulation,
     labels_from_presence,
@@ -27,6 +28,7 @@ from simulate.grammar import Grammar, Interaction, Motif, default_grammar_path, 
 
 __all__ = [
     "FORMAT_VERSION",
+    "GENERATOR_VERSION",
     "SPLIT_NAMES",
     "Dataset",
     "Grammar",

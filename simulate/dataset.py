@@ -14,7 +14,10 @@ name                       shape        dtype    meaning
 split, ``start`` is 0-based on the forward strand, ``strand`` 0 = forward,
 1 = reverse complement. Root attributes: ``grammar`` (JSON of the fully
 resolved grammar, see :meth:`simulate.grammar.Grammar.to_dict`), ``seed``,
-``length``, ``format_version``, ``glifac_version``, ``task_names`` (JSON list).
+``length``, ``format_version``, ``glifac_version``, ``task_names`` (JSON list),
+``generator_version`` (:data:`simulate.generate.GENERATOR_VERSION` of the code that
+simulated the file; files written before it existed lack it and are version 1,
+whose motif placement crowded instances to the left end).
 A dataset made elsewhere may omit ``grammar`` and the placements; it then has
 no ground truth and interpretation skips scoring.
 
@@ -31,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from simulate.errors import InputError
-from simulate.generate import SPLIT_NAMES, Simulation
+from simulate.generate import GENERATOR_VERSION, SPLIT_NAMES, Simulation
 from simulate.grammar import Grammar, grammar_from_json
 
 FORMAT_VERSION = 1
@@ -44,7 +47,9 @@ class Dataset:
 
     Attributes ``x_train``, ``y_train``, ``placements_train`` (and ``_valid``,
     ``_test``) hold the arrays of the splits that were loaded; ``grammar`` is
-    ``None`` when the file carries no ground truth.
+    ``None`` when the file carries no ground truth. ``generator_version`` says
+    which simulator made the file (1 for simulated files that predate the
+    attribute, ``None`` for data made elsewhere).
     """
 
     path: Path
@@ -53,6 +58,7 @@ class Dataset:
     seed: int | None
     grammar: Grammar | None
     attrs: dict
+    generator_version: int | None = None
     arrays: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
 
     def __getattr__(self, name):
@@ -108,6 +114,7 @@ def write_dataset(
             f.attrs["seed"] = int(seed)
             f.attrs["length"] = int(length)
             f.attrs["format_version"] = FORMAT_VERSION
+            f.attrs["generator_version"] = GENERATOR_VERSION
             f.attrs["glifac_version"] = package_version()
         os.replace(tmp, path)
     finally:
@@ -211,6 +218,7 @@ def load(path: str | Path, splits=SPLIT_NAMES) -> Dataset:
             raise InputError(f"{path}: {len(task_names)} task names for {n_tasks} label columns")
         attrs = {k: _plain(v) for k, v in f.attrs.items() if k != "grammar"}
     seed = attrs.get("seed")
+    generator = attrs.get("generator_version", 1 if grammar is not None else None)
     return Dataset(
         path=path,
         task_names=list(task_names),
@@ -218,6 +226,7 @@ def load(path: str | Path, splits=SPLIT_NAMES) -> Dataset:
         seed=None if seed is None else int(seed),
         grammar=grammar,
         attrs=attrs,
+        generator_version=None if generator is None else int(generator),
         arrays=arrays,
     )
 

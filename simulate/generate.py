@@ -12,7 +12,8 @@ Sampling scheme (documented contract, see README "Simulated data"):
    default grammar gives AND ~0.15, XOR ~0.12, independent ~0.16.
 3. Slots are put in random order and placed left to right without overlap:
    the free bases beyond the compulsory ``min_gap`` spacers are split among the
-   K + 1 gaps by sorted uniform cut points (a uniform random composition).
+   sequence's own K + 1 gaps as a uniform random composition (every split
+   equally likely, so every gap has the same distribution; see :func:`_place`).
 4. Each instance is sampled base by base from its PPM, then reverse-complemented
    with probability 0.5. Background bases are i.i.d. from ``background``.
 5. Labels follow :func:`labels_from_presence`.
@@ -32,6 +33,11 @@ from simulate.errors import InputError
 from simulate.grammar import Grammar
 
 SPLIT_NAMES = ("train", "valid", "test")
+# Which generator made a dataset (stored in the file): 1 placed instances by the
+# K smallest of 5 cut points, crowding motifs to the left end; 2 splits the free
+# bases as a uniform random composition. Bump it whenever the same seed and
+# grammar would give different arrays.
+GENERATOR_VERSION = 2
 SPLIT_FRACTIONS = (0.7, 0.1, 0.2)
 
 
@@ -143,15 +149,33 @@ def _draw_slots(grammar: Grammar, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _place(grammar: Grammar, slots, used, length: int, rng) -> np.ndarray:
-    """Step 3: 0-based start of every slot (n, max_instances), left to right."""
+    """Step 3: 0-based start of every slot (n, max_instances), left to right.
+
+    Each sequence's free bases (its slack S, beyond motif widths and the
+    ``min_gap`` spacers) are split among its own K + 1 gaps as a uniform random
+    composition: by stars and bars, the K bar positions are a uniform K-subset
+    of ``range(S + K)``, drawn with Floyd's algorithm one slot at a time (so the
+    loop runs over slots, never over sequences). Sorting the subset and
+    subtracting each bar's rank gives the cut points ``c_1 <= ... <= c_K`` in
+    ``[0, S]``; gap k is ``c_k - c_{k-1}``. Every composition is equally likely,
+    so all K + 1 gaps share one distribution (mean S / (K + 1)).
+    """
     n, hi = slots.shape
     widths = np.array([m.width for m in grammar.motifs], dtype=np.int64)
     gap = grammar.sampling["min_gap"]
     slot_width = np.where(used, widths[np.maximum(slots, 0)], 0)
     counts = used.sum(axis=1)
     slack = length - slot_width.sum(axis=1) - (counts + 1) * gap
-    cuts = np.sort(rng.integers(0, slack[:, None] + 1, size=(n, hi)), axis=1)
-    cuts = np.where(used, cuts, slack[:, None])
+    population = slack + counts  # stars (free bases) + bars (one per instance)
+    bars = np.full((n, hi), np.iinfo(np.int64).max)
+    for k in range(hi):  # Floyd: the k-th draw is uniform on [0, population - K + k]
+        active = k < counts
+        top = population - counts + k
+        draw = np.floor(rng.random(n) * (top + 1)).astype(np.int64)
+        taken = (bars[:, :k] == draw[:, None]).any(axis=1)
+        bars[active, k] = np.where(taken, top, draw)[active]
+    bars = np.sort(bars, axis=1)
+    cuts = np.where(used, bars - np.arange(hi)[None, :], slack[:, None])
     extra_gap = np.diff(cuts, axis=1, prepend=0)
     return np.cumsum(extra_gap + gap, axis=1) + np.cumsum(slot_width, axis=1) - slot_width
 

@@ -95,6 +95,71 @@ def test_placement_rules_hold_on_a_large_sample(paper_sim):
     assert per_seq.min() == 1 and per_seq.max() == 5
 
 
+def _gaps_by_instance_count(sim, grammar, length=200):
+    """{K: (extra gaps (n_K, K + 1), slack (n_K,))}: background bases beyond ``min_gap``
+    before, between and after the K instances of every K-instance sequence."""
+    widths = np.array([m.width for m in grammar.motifs])
+    gap = grammar.sampling["min_gap"]
+    p = sim.placements.astype(np.int64)  # sorted by sequence, then start
+    per_seq = np.bincount(p[:, 0], minlength=len(sim.x))
+    out = {}
+    for k in np.unique(per_seq):
+        rows = p[np.isin(p[:, 0], np.flatnonzero(per_seq == k))].reshape(-1, k, 4)
+        start, end = rows[:, :, 2], rows[:, :, 2] + widths[rows[:, :, 1]]
+        edges = np.concatenate([np.zeros((len(rows), 1), int), end], axis=1)
+        stops = np.concatenate([start, np.full((len(rows), 1), length)], axis=1)
+        extra = stops - edges - gap
+        out[int(k)] = (extra, extra.sum(axis=1))
+    return out
+
+
+def test_single_instance_left_and_right_gaps_share_one_uniform_distribution(paper_sim):
+    """K = 1: the one cut point is uniform on 0..S, so the left gap is too, and left and right
+    gaps have the same distribution (the old generator: 31.7 nt left against 154.0 right)."""
+    extra, slack = _gaps_by_instance_count(paper_sim, simulate.load_grammar())[1]
+    left, right = extra[:, 0], extra[:, 1]
+    jitter = np.random.default_rng(0).random(len(left))
+    # (cut + U) / (S + 1) is exactly Uniform(0, 1) when the cut is uniform on 0..S
+    assert stats.kstest((left + jitter) / (slack + 1), "uniform").pvalue > 1e-3
+    assert stats.kstest((right + jitter) / (slack + 1), "uniform").pvalue > 1e-3
+    diff = left - right
+    assert abs(diff.mean()) < 4 * diff.std() / np.sqrt(len(diff))
+
+
+@pytest.mark.parametrize("k", [2, 3, 4, 5])
+def test_every_gap_has_the_same_mean_for_each_instance_count(paper_sim, k):
+    """A uniform composition of S into K + 1 gaps gives each gap mean S / (K + 1):
+    the fraction of the slack in each gap averages 1 / (K + 1), first and last gap included."""
+    extra, slack = _gaps_by_instance_count(paper_sim, simulate.load_grammar())[k]
+    share = extra / slack[:, None]
+    se = share.std(axis=0) / np.sqrt(len(share))
+    assert np.all(np.abs(share.mean(axis=0) - 1 / (k + 1)) < 4 * se), share.mean(axis=0)
+
+
+def test_every_composition_is_equally_likely():
+    """Exhaustive check on a case small enough to enumerate: 2 instances, slack 3 ->
+    C(3 + 2, 2) = 10 compositions (g0, g1, g2), each with probability 1/10."""
+    spec = {"motifs": [{"name": "M", "ppm": [[1, 0, 0, 0]] * 4}], "instances": [2, 2], "min_gap": 0}
+    g = grammar_from_dict(spec)
+    sim = simulate_sequences(g, 20000, length=11, seed=2)  # 11 - 2 * 4 = slack 3
+    extra, _ = _gaps_by_instance_count(sim, g, length=11)[2]
+    codes = extra[:, 0] * 16 + extra[:, 1] * 4 + extra[:, 2]
+    observed = np.unique(codes, return_counts=True)[1]
+    assert len(observed) == 10
+    assert stats.chisquare(observed).pvalue > 1e-3
+
+
+def test_motif_centres_are_symmetric_about_the_middle(paper_sim):
+    """Mirrored centres (L - centre) have the same distribution as the centres;
+    the old generator put 64% of them in the left half."""
+    widths = np.array([m.width for m in simulate.load_grammar().motifs])
+    p = paper_sim.placements
+    centre = p[:, 2] + widths[p[:, 1]] / 2
+    left_share = np.mean(centre < 100)
+    assert abs(left_share - 0.5) < 4 * np.sqrt(0.25 / len(centre))
+    assert stats.ks_2samp(centre, 200 - centre).pvalue > 1e-3
+
+
 def test_instances_follow_strand_and_reverse_complement():
     g = toy_grammar()
     sim = simulate_sequences(g, 2000, length=60, seed=5)
@@ -190,8 +255,10 @@ def test_file_round_trip(tmp_path):
     with h5py.File(path) as f:
         assert f["x_train"].dtype == np.uint8 and f["x_train"].compression == "gzip"
         assert f.attrs["format_version"] == simulate.FORMAT_VERSION
+        assert f.attrs["generator_version"] == simulate.GENERATOR_VERSION
         resolved = json.loads(f.attrs["grammar"])
         assert resolved["motifs"][0]["source"] == "JASPAR2020:MA0466.2"
+    assert ds.generator_version == simulate.GENERATOR_VERSION
 
 
 def test_load_only_requested_splits(tmp_path):
@@ -215,9 +282,20 @@ def test_load_rejects_files_outside_the_schema(tmp_path):
 
 
 def test_paper_grammar_matches_the_paper():
+    """The default grammar is Appendix A of Ghotra, Lee & Koo (2021): these twelve JASPAR2020
+    matrices, two AND pairs and two XOR pairs. Written out here, once, as the expected value."""
     g = simulate.load_grammar()
-    assert len(g.motifs) == 12
-    assert {i.logic for i in g.interactions} == {"and", "xor"}
+    appendix_a = {
+        "CEBPB": "MA0466.2", "ELF1": "MA0473.3", "ESR1": "MA0112.3", "FOXN3": "MA1489.1",
+        "GATA1": "MA0035.4", "IRF1": "MA0050.2", "NFIB": "MA1643.1", "SIX3": "MA0631.1",
+        "SP1": "MA0079.4", "TAL1": "MA0091.1", "TEAD1": "MA0090.3", "YY1": "MA0095.2",
+    }
+    assert {m.name: m.source for m in g.motifs} == {k: f"JASPAR2020:{v}" for k, v in appendix_a.items()}
+    pairs = {(frozenset(i.motifs), i.logic) for i in g.interactions}
+    assert pairs == {
+        (frozenset({"ELF1", "SIX3"}), "and"), (frozenset({"TAL1", "GATA1"}), "and"),
+        (frozenset({"ESR1", "FOXN3"}), "xor"), (frozenset({"IRF1", "SP1"}), "xor"),
+    }
     assert all(np.allclose(m.ppm.sum(1), 1) for m in g.motifs)
 
 
