@@ -61,7 +61,7 @@ def _combined(m: np.ndarray, combine) -> np.ndarray:
 
 
 def filter_pair_scores(score_map, filter_labels, interactions, *, combine=None,
-                       include_unlabelled: bool = False) -> dict:
+                       include_unlabelled: bool = False, candidate_filters=None) -> dict:
     """Candidate filter pairs with their scores and ground-truth status.
 
     Parameters
@@ -77,6 +77,10 @@ def filter_pair_scores(score_map, filter_labels, interactions, *, combine=None,
     include_unlabelled : bool, default False
         Also count pairs with one unlabelled filter as (negative) candidates,
         as the authors' code did (two unlabelled filters are still excluded).
+    candidate_filters : array_like of bool, shape (F,), optional
+        Only pairs of filters marked True are candidates (default: all). The
+        authors drop filters of total information content <= 0.5 bits before
+        GLIFAC; pass ``information_content(ppms) > 0.5`` to do the same.
 
     Returns
     -------
@@ -89,11 +93,18 @@ def filter_pair_scores(score_map, filter_labels, interactions, *, combine=None,
     truth = normalize_interactions(interactions)
     sym = _combined(m, combine)
     F = m.shape[0]
+    if candidate_filters is None:
+        allowed = np.ones(F, dtype=bool)
+    else:
+        allowed = as_array(candidate_filters, "candidate_filters", 1)
+        if allowed.shape != (F,) or allowed.dtype != np.bool_:
+            raise InputError(f"candidate_filters must be {F} booleans (one per filter), "
+                             f"got shape {allowed.shape} dtype {allowed.dtype}")
     f_idx, g_idx = np.triu_indices(F, k=1)
     keep = []
     for f, g in zip(f_idx.tolist(), g_idx.tolist()):
         a, b = labels[f], labels[g]
-        if a == b:
+        if a == b or not (allowed[f] and allowed[g]):
             continue
         if (a is None or b is None) and not include_unlabelled:
             continue
@@ -109,12 +120,12 @@ def filter_pair_scores(score_map, filter_labels, interactions, *, combine=None,
 
 
 def interaction_metrics(score_map, filter_labels, interactions, *, combine=None,
-                        include_unlabelled: bool = False) -> dict:
+                        include_unlabelled: bool = False, candidate_filters=None) -> dict:
     """How well a filter-pair map ranks ground-truth interactions above the rest.
 
     Parameters
     ----------
-    score_map, filter_labels, interactions, combine, include_unlabelled
+    score_map, filter_labels, interactions, combine, include_unlabelled, candidate_filters
         As in :func:`filter_pair_scores`.
 
     Returns
@@ -146,7 +157,7 @@ def interaction_metrics(score_map, filter_labels, interactions, *, combine=None,
             Why metrics are NaN (no positives / no negatives), else None.
     """
     cand = filter_pair_scores(score_map, filter_labels, interactions, combine=combine,
-                              include_unlabelled=include_unlabelled)
+                              include_unlabelled=include_unlabelled, candidate_filters=candidate_filters)
     s, y = cand["score"], cand["is_true"]
     pos, neg = s[y], s[~y]
     out = {"auroc": np.nan, "aupr": np.nan, "aupr_trapezoid": np.nan, "snr": np.nan,

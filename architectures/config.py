@@ -10,6 +10,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Optional
 
 from simulate.errors import InputError
+from simulate.validate import check_fields
 
 # Activation names a config may use; architectures.layers maps them to Keras.
 ACTIVATION_NAMES = ("relu", "exp", "softplus", "gelu", "sigmoid", "tanh", "elu", "linear")
@@ -89,8 +90,7 @@ class ModelConfig:
     dense_dropout: float = 0.5
 
     def __post_init__(self):
-        for f in fields(self):
-            _check_type(f.name, getattr(self, f.name), f.type)
+        check_fields(self, "model override")
         for key in ("input_length", "n_tasks", "n_filters", "filter_width",
                     "pool_size", "num_heads", "key_dim", "dense_units"):
             if getattr(self, key) < 1:
@@ -143,22 +143,4 @@ def check_override_names(overrides: dict) -> None:
     if unknown:
         raise InputError(
             f"unknown model override {unknown[0]!r}; valid overrides: {', '.join(OVERRIDE_NAMES)}"
-        )
-
-
-def _check_type(name: str, value: Any, annotation: str) -> None:
-    # Annotations are strings under `from __future__ import annotations`.
-    ok = {
-        "str": isinstance(value, str),
-        "int": isinstance(value, int) and not isinstance(value, bool),
-        "bool": isinstance(value, bool),
-        # ints are acceptable rates (e.g. 0 from JSON); bools are not
-        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
-        "Optional[str]": value is None or isinstance(value, str),
-        "Optional[int]": value is None or (isinstance(value, int) and not isinstance(value, bool)),
-    }[annotation]
-    if not ok:
-        expected = {"Optional[str]": "str or None", "Optional[int]": "int or None"}.get(annotation, annotation)
-        raise InputError(
-            f"model override {name!r} must be {expected}, got {type(value).__name__} {value!r}"
         )

@@ -1,7 +1,10 @@
 """Named CAN presets of Ghotra, Lee & Koo (2021) as one table.
 
 Naming: ``CNN<pool>-<activation>[-Norm]``; ``-Norm`` adds BatchNorm in the
-convolution block and LayerNorm before attention. ``SATORI`` follows Ullah &
+convolution block and LayerNorm before attention. ``CNN10-ReLU`` and
+``CNN10-Exp`` are Appendix E's design-search bases, "with layer norm": LayerNorm
+before attention, no BatchNorm (the authors' commands pass ``-ln 1 -bn 0`` for
+every pool, heads, key-size and dense variation). ``SATORI`` follows Ullah &
 Ben-Hur (2021): BatchNorm, softplus, pool 6, LayerNorm after attention.
 """
 from __future__ import annotations
@@ -19,8 +22,8 @@ MODEL_CONFIGS: dict[str, dict] = {
     "CNN4-ReLU-Norm": {"pool_size": 4, "activation": "relu", **_NORM},
     "CNN4-Exp": {"pool_size": 4, "activation": "exp"},
     "CNN4-Exp-Norm": {"pool_size": 4, "activation": "exp", **_NORM},
-    "CNN10-ReLU": {"pool_size": 10, "activation": "relu"},
-    "CNN10-Exp": {"pool_size": 10, "activation": "exp"},
+    "CNN10-ReLU": {"pool_size": 10, "activation": "relu", "layer_norm": "pre"},
+    "CNN10-Exp": {"pool_size": 10, "activation": "exp", "layer_norm": "pre"},
     "CNN20-ReLU": {"pool_size": 20, "activation": "relu"},
     "CNN20-ReLU-Norm": {"pool_size": 20, "activation": "relu", **_NORM},
     "CNN20-Exp": {"pool_size": 20, "activation": "exp"},

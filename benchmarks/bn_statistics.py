@@ -67,7 +67,7 @@ def main(argv=None) -> int:
 
     import keras
 
-    from glifac.train import binary_crossentropy, classification_metrics
+    from analysis.classification import binary_crossentropy, classification_metrics
     from simulate.dataset import load
 
     model, source = load_run_model(args.run)

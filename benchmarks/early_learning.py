@@ -69,7 +69,8 @@ def main() -> int:
 
     import architectures
     import simulate
-    from glifac.train import classification_metrics, predict
+    from analysis.classification import classification_metrics
+    from glifac.train import predict
 
     data = simulate.load(args.data)
     x = data.x_train[: args.n_train].astype("float32")

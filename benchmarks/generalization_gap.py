@@ -37,7 +37,7 @@ def main(argv=None) -> int:
         rundir.require_complete(run)
 
     import architectures
-    from glifac.train import binary_crossentropy, classification_metrics
+    from analysis.classification import binary_crossentropy, classification_metrics
     from simulate.dataset import load
 
     def score(model, x, y):

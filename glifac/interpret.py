@@ -31,6 +31,8 @@ from simulate.errors import InputError
 DEFAULT_THRESHOLDS = "0.0:0.9:0.1"
 NULL_QUANTILES = {"q90": 0.90, "q95": 0.95, "q99": 0.99}
 HEADLINE_THRESHOLD = 0.1
+# The authors drop filters with at most this much information (bits) before GLIFAC.
+AUTHORS_MIN_INFORMATION = 0.5
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -316,7 +318,8 @@ def analyse(features, attention, null_attention, ppms, n_sites, grammar, thresho
             for row in (g_row, l_row):
                 row.update(auroc=None, aupr=None, snr=None, reason="no attended pairs at this threshold")
         elif scored:
-            g_row.update(_metrics(interaction_metrics, glifac.maps[k], labels, truth_pairs))
+            g_row.update(_metrics(interaction_metrics, glifac.maps[k], labels, truth_pairs,
+                                  authors_filters=ic > AUTHORS_MIN_INFORMATION))
             l_row.update(_metrics(interaction_metrics, local_sym, labels, truth_pairs))
             instance_scores = local_attention_scores(local.counts[k], labels, truth_pairs)
             if instance_scores.get("reason"):
@@ -400,15 +403,18 @@ def _symmetric_counts(counts: np.ndarray) -> np.ndarray:
     return np.maximum(counts, counts.T).astype(float)
 
 
-def _metrics(interaction_metrics, score_map, labels, truth_pairs) -> dict:
+def _metrics(interaction_metrics, score_map, labels, truth_pairs, authors_filters=None) -> dict:
     """Our metrics over labelled filter pairs, plus the authors' variants over their candidates.
 
-    The authors' ``glifac_stats`` also counts pairs with an unlabelled filter as
-    negatives; ``snr_top100``, ``aupr_trapezoid`` and ``auroc_authors`` are
-    computed that way so they can be compared with the paper's numbers.
+    The authors' evaluation (``InteractionPipeline.py``) also counts pairs with
+    an unlabelled filter as negatives and, for GLIFAC, first drops filters whose
+    PPM holds at most 0.5 bits (``authors_filters`` marks the rest);
+    ``snr_top100``, ``aupr_trapezoid``, ``auroc_authors`` and ``aupr_authors``
+    are computed over that candidate set so they can be compared with the paper.
     """
     ours = interaction_metrics(score_map, labels, truth_pairs)
-    authors = interaction_metrics(score_map, labels, truth_pairs, include_unlabelled=True)
+    authors = interaction_metrics(score_map, labels, truth_pairs, include_unlabelled=True,
+                                  candidate_filters=authors_filters)
     ours.update(snr_top100=authors["snr_top100"], aupr_trapezoid=authors["aupr_trapezoid"],
                 auroc_authors=authors["auroc"], aupr_authors=authors["aupr"])
     return ours

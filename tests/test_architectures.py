@@ -17,8 +17,8 @@ SPEC = {
     "CNN4-ReLU-Norm": (4, "relu", True, "pre"),
     "CNN4-Exp": (4, "exp", False, None),
     "CNN4-Exp-Norm": (4, "exp", True, "pre"),
-    "CNN10-ReLU": (10, "relu", False, None),
-    "CNN10-Exp": (10, "exp", False, None),
+    "CNN10-ReLU": (10, "relu", False, "pre"),  # Appendix E: "with layer norm"
+    "CNN10-Exp": (10, "exp", False, "pre"),
     "CNN20-ReLU": (20, "relu", False, None),
     "CNN20-ReLU-Norm": (20, "relu", True, "pre"),
     "CNN20-Exp": (20, "exp", False, None),

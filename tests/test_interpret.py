@@ -90,6 +90,41 @@ def test_analyse_recovers_a_planted_interaction(tmp_path):
         assert (tmp_path / name).is_file(), name
 
 
+def test_authors_variants_drop_filters_without_information(tmp_path):
+    """A fifth, uniform (0-bit) filter that co-varies with B at the keys: as an unlabelled
+    filter it is a negative in the authors' candidate set, but the authors drop filters of
+    <= 0.5 bits before GLIFAC, so their AUROC stays 1; keeping it would rank A-(filter 4) above A-B."""
+    import h5py
+
+    from analysis import interaction_metrics
+
+    grammar = _toy_grammar()
+    rng = np.random.default_rng(1)
+    n, length, n_filters = 300, 12, 5
+    features = rng.random((n, length, n_filters)).astype(np.float32)
+    attention = np.full((n, length, length), 0.01, dtype=np.float32)
+    q, k = rng.integers(0, length, n), rng.integers(0, length, n)
+    k = np.where(k == q, (k + 1) % length, k)
+    attention[np.arange(n), q, k] = 0.9
+    attention[:, np.arange(length), np.arange(length)] = 0
+    signal = rng.random(n) * 5
+    features[np.arange(n), q, 0] = signal
+    features[np.arange(n), k, 1] = signal + rng.normal(0, 0.3, n)
+    features[np.arange(n), k, 4] = signal
+    ppms = np.stack([np.asarray(m.ppm) for m in grammar.motifs] + [np.full((10, 4), 0.25)])
+    ppms = np.concatenate([ppms, np.full((5, 9, 4), 0.25)], axis=1)
+    analyse(features, attention, np.full_like(attention, 0.05), ppms, np.full(5, 500), grammar,
+            parse_thresholds("0.5"), tmp_path, seed=0, use_jaspar=False, verbose=False,
+            provenance={"run": "r", "data": "d", "model": "m", "n_sequences": n, "seed": 0})
+    row = json.loads((tmp_path / "scores.json").read_text())["glifac"][0]
+    assert row["auroc"] == 1.0 and row["auroc_authors"] == 1.0
+    with h5py.File(tmp_path / "maps.h5") as f:
+        glifac_map, labels = f["glifac"][0], [x.decode() or None for x in f["filter_labels"][()]]
+    assert labels[4] is None
+    kept = interaction_metrics(glifac_map, labels, [("A", "B")], include_unlabelled=True)
+    assert kept["auroc"] < 1.0  # what the variant would say without the authors' filter
+
+
 def test_analyse_without_ground_truth_skips_scoring(tmp_path):
     rng = np.random.default_rng(0)
     features = rng.random((50, 6, 3)).astype(np.float32)

@@ -56,6 +56,22 @@ def test_include_unlabelled_adds_negatives_like_the_authors_code():
     assert res["auroc"] == pytest.approx(7 / 16)
 
 
+def test_candidate_filters_drop_low_information_filters_like_the_authors():
+    """The authors drop filters of <= 0.5 bits before GLIFAC: dropping the unlabelled filter 4
+    removes the four negatives it added; dropping filter 2 (C) also removes C-D and C's negatives."""
+    keep_all_but_4 = np.array([True, True, True, True, False])
+    res = interaction_metrics(sym_map(SCORES), LABELS, TRUTH, include_unlabelled=True,
+                              candidate_filters=keep_all_but_4)
+    assert res == interaction_metrics(sym_map(SCORES), LABELS, TRUTH)
+    res = interaction_metrics(sym_map(SCORES), LABELS, TRUTH, include_unlabelled=True,
+                              candidate_filters=np.array([True, True, False, True, True]))
+    # left: A-B 0.9 (pos), A-D 0.1, B-D 0.3, and A, B, D with the unlabelled filter at 0.95
+    assert (res["n_pos"], res["n_neg"]) == (1, 5)
+    assert res["auroc"] == pytest.approx(2 / 5)
+    with pytest.raises(InputError, match="candidate_filters"):
+        interaction_metrics(sym_map(SCORES), LABELS, TRUTH, candidate_filters=[1, 1, 1, 1, 1])
+
+
 def test_ratio_of_means_is_ill_conditioned_but_snr_is_not():
     scores = dict(SCORES)
     scores.update({(0, 2): 0.2, (0, 3): -0.2, (1, 2): 0.1, (1, 3): -0.1})     # negatives average exactly 0

@@ -17,7 +17,8 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 import simulate
 from glifac import cli, rundir
 from glifac import train as train_mod
-from glifac.train import classification_metrics, train
+from analysis.classification import classification_metrics
+from glifac.train import train
 from simulate.errors import InputError
 
 # Tiny model: trains an epoch of 280 sequences in well under a second.
@@ -55,32 +56,6 @@ def main_in_process(argv, capsys):
     return code, out, err
 
 
-# ---------------------------------------------------------------- metrics
-def test_classification_metrics_match_sklearn_and_keep_names_straight():
-    rng = np.random.default_rng(0)
-    y = (rng.random((300, 4)) < 0.1).astype(np.uint8)
-    p = np.clip(y * 0.3 + rng.random((300, 4)) * 0.8, 0, 1)
-    y[:, 2] = 0  # one class only: undefined, excluded from the means
-    m = classification_metrics(y, p, ["a", "b", "c", "d"])
-    for k, name in enumerate("abd"):
-        k = "abcd".index(name)
-        assert m["auroc_per_task"][name] == pytest.approx(roc_auc_score(y[:, k], p[:, k]))
-        assert m["aupr_per_task"][name] == pytest.approx(average_precision_score(y[:, k], p[:, k]))
-    # at 10% prevalence AUPR is far below AUROC: a swapped pair would show
-    assert m["aupr"] < m["auroc"] - 0.2
-    assert np.isnan(m["auroc_per_task"]["c"]) and np.isnan(m["aupr_per_task"]["c"])
-    assert m["auroc"] == pytest.approx(np.mean([m["auroc_per_task"][n] for n in "abd"]))
-    assert m["aupr"] == pytest.approx(np.mean([m["aupr_per_task"][n] for n in "abd"]))
-
-
-def test_binary_crossentropy_matches_keras():
-    rng = np.random.default_rng(1)
-    y = (rng.random((50, 3)) < 0.3).astype(np.float32)
-    p = rng.random((50, 3)).astype(np.float32)
-    expected = float(keras.losses.BinaryCrossentropy()(y, p))
-    assert train_mod.binary_crossentropy(y, p) == pytest.approx(expected, rel=1e-5)
-
-
 # ---------------------------------------------------------------- run directory
 def test_complete_run_directory(complete_run, dataset, data_file):
     out, metrics = complete_run
@@ -115,6 +90,12 @@ def test_complete_run_directory(complete_run, dataset, data_file):
     again = classification_metrics(dataset.y_test, y_prob, dataset.task_names)
     assert saved["test_auroc"] == pytest.approx(again["auroc"], abs=1e-6)
     assert saved["test_aupr"] == pytest.approx(again["aupr"], abs=1e-6)
+    # the paper's metric: keras.metrics.AUC over all labels flattened
+    for key, curve in (("test_auroc_pooled", "ROC"), ("test_aupr_pooled", "PR")):
+        metric = keras.metrics.AUC(curve=curve)
+        metric.update_state(dataset.y_test.astype(np.float32), y_prob)
+        assert saved[key] == pytest.approx(float(metric.result()), abs=1e-5)
+    assert all(0 < float(r["val_aupr_pooled"]) < 1 and 0 < float(r["val_auroc_pooled"]) < 1 for r in rows)
     assert saved["best_val_aupr"] == pytest.approx(max(float(r["val_aupr"]) for r in rows), abs=1e-5)
 
 
@@ -149,6 +130,48 @@ def test_lr_drops_and_early_stopping(dataset, tmp_path, capsys):
     assert all(b <= a for a, b in zip(lrs, lrs[1:])) and lrs[0] == pytest.approx(1e-5)
     lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("epoch")]
     assert len(lines) == len(rows) and "val_aupr" in lines[0] and "lr" in lines[0]
+
+
+def test_recipes_are_written_out_settings():
+    """Each recipe is the settings README lists; flags override one setting and keep the name."""
+    fast, paper, authors = (train_mod.recipe_config(r) for r in ("fast", "paper", "authors"))
+    assert fast == train_mod.TrainingConfig() and fast.recipe == train_mod.DEFAULT_RECIPE == "fast"
+    assert (fast.batch_size, fast.lr_factor, fast.lr_patience, fast.patience, fast.monitor) == \
+        (100, 0.3, 5, 10, "val_aupr")
+    assert paper.patience is None and paper.monitor == "val_aupr" and paper.epochs == 100
+    assert (authors.batch_size, authors.lr_factor, authors.lr_patience, authors.patience, authors.monitor) == \
+        (200, 0.2, 10, 15, "val_loss")
+    tweaked = train_mod.recipe_config("authors", batch_size=100)
+    assert tweaked.batch_size == 100 and tweaked.recipe == "authors" and tweaked.patience == 15
+    with pytest.raises(InputError, match="unknown recipe"):
+        train_mod.recipe_config("bogus")
+
+
+def test_paper_recipe_never_stops_early_where_fast_does(dataset, tmp_path):
+    """A learning rate too small to change validation AUPR: the fast recipe (patience 1 here)
+    stops after one idle epoch, the paper recipe trains every epoch and keeps epoch 1."""
+    frozen = {"epochs": 4, "learning_rate": 1e-12}
+    fast = train(dataset, MODEL, tmp_path / "fast", overrides=SMALL, quiet=True,
+                 training={**frozen, "patience": 1})
+    paper = train(dataset, MODEL, tmp_path / "paper", overrides=SMALL, quiet=True,
+                  training={**frozen, "recipe": "paper"})
+    assert fast["stopped_early"] and fast["epochs_run"] == 2
+    assert not paper["stopped_early"] and paper["epochs_run"] == 4 and paper["best_epoch"] == 1
+    assert json.loads((tmp_path / "paper" / "config.json").read_text())["training"]["patience"] is None
+
+
+def test_val_loss_monitor_keeps_the_lowest_loss_epoch(dataset, tmp_path):
+    metrics = train(dataset, MODEL, tmp_path / "authors", overrides=SMALL, quiet=True,
+                    training={"recipe": "authors", "epochs": 4, "seed": 3})
+    with open(tmp_path / "authors" / "history.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    losses = [float(r["val_loss"]) for r in rows]
+    assert metrics["monitor"] == "val_loss"
+    assert metrics["best_epoch"] == 1 + int(np.argmin(losses))
+    assert metrics["best_monitor_value"] == pytest.approx(min(losses), rel=1e-5)
+    assert metrics["best_val_aupr"] == pytest.approx(float(rows[metrics["best_epoch"] - 1]["val_aupr"]), rel=1e-5)
+    config = json.loads((tmp_path / "authors" / "config.json").read_text())["training"]
+    assert config["recipe"] == "authors" and config["batch_size"] == 200
 
 
 def test_quiet_prints_nothing(dataset, tmp_path, capsys):
@@ -216,6 +239,10 @@ def test_cli_bad_input_is_one_line_in_a_real_process(data_file, tmp_path):
         ("force and resume", ["--model", MODEL, "--force", "--resume", "--out", "{existing}"],
          "mutually exclusive"),
         ("existing out dir", ["--model", MODEL, "--out", "{existing}"], "--force"),
+        ("unknown recipe", ["--model", MODEL, "--recipe", "quick"], "--recipe"),
+        ("bad patience", ["--model", MODEL, "--patience", "never"], "--patience"),
+        ("zero patience", ["--model", MODEL, "--patience", "0"], "patience"),
+        ("unknown monitor", ["--model", MODEL, "--monitor", "val_auroc"], "--monitor"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(case, argv, needle, data_file, tmp_path, capsys):
@@ -243,6 +270,17 @@ def test_bad_input_exits_2_with_one_line(case, argv, needle, data_file, tmp_path
     assert needle in err, err
     assert not rundir.is_complete(tmp_path / "run") and not (tmp_path / "run").exists()
     assert sorted(p.name for p in existing.iterdir()) == ["config.json"]  # untouched
+
+
+def test_cli_recipe_is_recorded_and_flags_override_it(data_file, tmp_path, capsys):
+    out = tmp_path / "authors"
+    code, _, err = main_in_process(["--data", str(data_file), "--model", MODEL, *SMALL_FLAGS, "--epochs", "1",
+                                    "--recipe", "authors", "--patience", "none", "--quiet", "--out", str(out)],
+                                   capsys)
+    assert code == 0, err
+    training = json.loads((out / "config.json").read_text())["training"]
+    assert training["recipe"] == "authors" and training["monitor"] == "val_loss"
+    assert training["batch_size"] == 200 and training["patience"] is None  # recipe, then the flag
 
 
 def test_config_file_merges_under_flags(data_file, tmp_path, capsys):
