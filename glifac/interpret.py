@@ -218,7 +218,8 @@ def _classification(run_dir: Path) -> dict:
         metrics = json.loads((run_dir / "metrics.json").read_text())
     except (OSError, ValueError):
         return {}
-    keys = ("test_auroc", "test_aupr", "test_auroc_per_task", "test_aupr_per_task")
+    keys = ("test_auroc", "test_aupr", "test_auroc_pooled", "test_aupr_pooled", "test_auroc_per_task",
+            "test_aupr_per_task")
     return {key: metrics[key] for key in keys if key in metrics}
 
 
