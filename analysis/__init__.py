@@ -1,17 +1,17 @@
 """Interpretation of convolution-attention networks: pure functions over NumPy arrays.
 
 One module per verb; one-hot sequences are (N, L, 4), channels last, A C G T.
+No Keras import here: models enter :mod:`analysis.extract` as callables.
 """
-from analysis.correlation import (CorrelationAccumulator, GlifacMap, GlifacMaps, correlation_map,
-                                  glifac_map, glifac_maps, symmetrize)
-from analysis.local_attention import (LocalAttentionMap, LocalAttentionMaps, active_filters,
-                                      filter_max_activations, interaction_counts, local_attention_map,
-                                      local_attention_maps)
-from analysis.pairs import aggregate_heads, attended_pairs, random_pairs
-from analysis.scoring import (filter_pair_scores, interaction_metrics, local_attention_scores,
-                              motif_pair_table)
+from analysis.classification import binary_crossentropy, classification_metrics, pooled_auc
+from analysis.correlation import (CorrelationAccumulator, GlifacMap, GlifacMaps, correlation_map, glifac_map,
+                                  glifac_maps, symmetrize)
 from analysis.filters import (FilterPPMAccumulator, filter_ppms, information_content, max_activations,
                               position_information_content, window_start)
+from analysis.local_attention import (LocalAttentionMap, LocalAttentionMaps, active_filters, interaction_counts,
+                                      local_attention_map, local_attention_maps)
+from analysis.pairs import aggregate_heads, attended_pairs, random_pairs
+from analysis.scoring import filter_pair_scores, interaction_metrics, local_attention_scores, motif_pair_table
 from analysis.shuffle import dinucleotide_shuffle
-from analysis.tomtom import (FilterMatch, benjamini_hochberg, filter_coverage, jaspar_ppms, match_filters,
-                             matches_to_columns, tomtom_pvalues)
+from analysis.tomtom import (FilterMatch, benjamini_hochberg, filter_coverage, match_filters, matches_to_columns,
+                             tomtom_pvalues)

@@ -14,9 +14,10 @@ from typing import Callable
 import numpy as np
 
 from analysis._validate import check_int
-from analysis.filters import FilterPPMAccumulator
+from analysis.filters import FilterPPMAccumulator, max_activations
 from analysis.pairs import aggregate_heads
 from simulate.errors import InputError
+from simulate.validate import check_one_hot_shape
 
 __all__ = ["AttentionMaps", "extract_attention_maps", "extract_filter_ppms"]
 
@@ -41,8 +42,7 @@ class AttentionMaps:
 
 def _check_one_hot_batchable(x) -> np.ndarray:
     x = np.asarray(x)
-    if x.ndim != 3 or x.shape[2] != 4:
-        raise InputError(f"x must be one-hot sequences of shape (N, L, 4), got {x.shape}")
+    check_one_hot_shape(x, "x")
     if len(x) == 0:
         raise InputError("x holds no sequences")
     return x
@@ -131,7 +131,7 @@ def extract_filter_ppms(
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     max_activation = None
     for start in range(0, len(x), batch_size):
-        batch_max = np.asarray(conv_probe(x[start : start + batch_size])).max(axis=(0, 1))
+        batch_max = max_activations(conv_probe(x[start : start + batch_size]))
         max_activation = batch_max if max_activation is None else np.maximum(max_activation, batch_max)
         if progress is not None:
             progress(min(start + batch_size, len(x)))

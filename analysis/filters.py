@@ -53,6 +53,7 @@ import numpy as np
 
 from analysis._validate import as_array, check_float, check_int, check_shape_like
 from simulate.errors import InputError
+from simulate.validate import PPM_TOLERANCE, check_one_hot, check_one_hot_shape, check_ppm
 
 __all__ = [
     "FilterPPMAccumulator",
@@ -68,7 +69,6 @@ __all__ = [
 _ROW_BLOCK = 1 << 17
 # Sequences read per chunk by filter_ppms / max_activations.
 _DEFAULT_CHUNK = 512
-_PPM_TOLERANCE = 1e-3
 
 
 def window_start(position, filter_width: int):
@@ -82,20 +82,6 @@ def window_start(position, filter_width: int):
 
 # --------------------------------------------------------------------------
 # validation helpers
-
-
-def _check_onehot(x: np.ndarray, name: str = "x") -> np.ndarray:
-    """(N, L, 4) array whose every position is exactly one-hot; returns float32."""
-    if x.ndim != 3 or x.shape[-1] != 4:
-        raise InputError(f"{name} must be one-hot (N, L, 4) with channels A, C, G, T last, "
-                         f"got shape {x.shape}")
-    xf = x.astype(np.float32, copy=False)
-    # Non-negative entries summing to 1 with a maximum of 1: exactly one 1, rest 0.
-    if x.size and not (xf.min() >= 0 and (xf.sum(axis=-1) == 1).all() and (xf.max(axis=-1) == 1).all()):
-        ok = ((xf == 0) | (xf == 1)).all(axis=-1) & (xf.sum(axis=-1) == 1)
-        n, p = np.argwhere(~ok)[0]
-        raise InputError(f"{name} is not one-hot at sequence {n}, position {p}: {x[n, p].tolist()}")
-    return xf
 
 
 def _check_activations(act: np.ndarray, x_shape, n_filters: int | None,
@@ -131,23 +117,10 @@ def _check_background(background) -> np.ndarray:
         return np.full(4, 0.25)
     bg = as_array(background, "background", 1).astype(np.float64)
     if bg.shape != (4,) or not np.isfinite(bg).all() or (bg <= 0).any() \
-            or abs(bg.sum() - 1) > _PPM_TOLERANCE:
+            or abs(bg.sum() - 1) > PPM_TOLERANCE:
         raise InputError(f"background must be 4 positive probabilities (A, C, G, T) summing to 1, "
                          f"got {bg.tolist()}")
     return bg / bg.sum()
-
-
-def _check_ppm_array(ppm, name: str = "ppm") -> np.ndarray:
-    """(W, 4) or (F, W, 4) float64 array of probability rows."""
-    ppm = as_array(ppm, name, (2, 3)).astype(np.float64)
-    if ppm.shape[-1] != 4 or ppm.shape[-2] == 0:
-        raise InputError(f"{name} must be (W, 4) or (F, W, 4) with columns A, C, G, T, "
-                         f"got shape {ppm.shape}")
-    if not np.isfinite(ppm).all() or (ppm < 0).any():
-        raise InputError(f"{name} must hold finite non-negative probabilities")
-    if np.abs(ppm.sum(axis=-1) - 1).max(initial=0) > _PPM_TOLERANCE:
-        raise InputError(f"{name} rows must sum to 1 (position probability matrix)")
-    return ppm
 
 
 def _cutoff_for(cutoff: np.ndarray, dtype) -> np.ndarray:
@@ -239,7 +212,7 @@ class FilterPPMAccumulator:
         -------
         self
         """
-        x = _check_onehot(as_array(x_chunk, "x_chunk", 3), "x_chunk")
+        x = check_one_hot(as_array(x_chunk, "x_chunk", 3), "x_chunk").astype(np.float32, copy=False)
         act = _check_activations(act_chunk, x.shape, self.n_filters, "act_chunk")
         N, L, _ = x.shape
         W = self.filter_width
@@ -348,9 +321,7 @@ def filter_ppms(x, activations, filter_width: int, threshold: float = 0.5,
         Wrong shapes, non-one-hot ``x``, NaN activations, L < W, bad parameters.
     """
     x, x_shape = check_shape_like(x, "x", 3)
-    if x_shape[-1] != 4:
-        raise InputError(f"x must be one-hot (N, L, 4) with channels A, C, G, T last, "
-                         f"got shape {x_shape}")
+    check_one_hot_shape(x, "x")
     activations, a_shape = check_shape_like(activations, "activations", 3)
     if a_shape[:2] != x_shape[:2]:
         raise InputError(f"activations must be (N, L, F) with N, L of x {x_shape[:2]}, "
@@ -394,7 +365,7 @@ def position_information_content(ppm, background=None) -> np.ndarray:
     -------
     numpy.ndarray, shape (W,) or (F, W)
     """
-    ppm = _check_ppm_array(ppm)
+    ppm = check_ppm(ppm, ndim=(2, 3))
     bg = _check_background(background)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(ppm > 0, ppm * np.log2(ppm / bg), 0.0)

@@ -27,6 +27,7 @@ from threadpoolctl import threadpool_limits
 
 from analysis._validate import (as_array, check_finite, check_float, check_int, check_pairs,
                                 check_shape_like, check_thresholds)
+from analysis.filters import max_activations as _dataset_max  # the parameters below are named max_activations
 from analysis.pairs import attended_mask
 from simulate.errors import InputError
 
@@ -34,35 +35,10 @@ __all__ = [
     "LocalAttentionMap",
     "LocalAttentionMaps",
     "active_filters",
-    "filter_max_activations",
     "interaction_counts",
     "local_attention_map",
     "local_attention_maps",
 ]
-
-
-def filter_max_activations(feature_maps, chunk_size: int = 1000) -> np.ndarray:
-    """Maximum activation of each filter over all sequences and positions.
-
-    Parameters
-    ----------
-    feature_maps : array_like, shape (N, L, F)
-        Read chunk by chunk (h5py datasets and memmaps work).
-
-    Returns
-    -------
-    numpy.ndarray, shape (F,), float64
-    """
-    fm, (N, L, F) = check_shape_like(feature_maps, "feature_maps", 3)
-    chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
-    if N * L == 0:
-        raise InputError("feature_maps is empty: no activations to take a maximum over")
-    out = np.full(F, -np.inf)
-    for a in range(0, N, chunk_size):
-        x = np.asarray(fm[a:a + chunk_size])
-        check_finite(x, "feature_maps")
-        np.maximum(out, x.max(axis=(0, 1)), out=out)
-    return out
 
 
 def _check_max(max_activations, F: int) -> np.ndarray:
@@ -92,7 +68,7 @@ def active_filters(feature_maps, max_activations=None, fraction: float = 0.5) ->
     fm = as_array(feature_maps, "feature_maps", 3)
     check_finite(fm, "feature_maps")
     fraction = check_float(fraction, "fraction")
-    mx = filter_max_activations(fm) if max_activations is None else _check_max(max_activations, fm.shape[2])
+    mx = _dataset_max(fm) if max_activations is None else _check_max(max_activations, fm.shape[2])
     return (fm > fraction * mx) & (mx > 0)
 
 
@@ -196,7 +172,7 @@ def local_attention_maps(feature_maps, attention, thresholds, max_activations=No
     thr = check_thresholds(thresholds)
     fraction = check_float(fraction, "fraction")
     chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
-    mx = filter_max_activations(fm, chunk_size) if max_activations is None else _check_max(max_activations, F)
+    mx = _dataset_max(fm, chunk_size) if max_activations is None else _check_max(max_activations, F)
     cut = fraction * mx
     alive = mx > 0
     counts = np.zeros((thr.size, F, F), dtype=np.int64)

@@ -47,22 +47,20 @@ its label is None (its best motif and statistics are still reported).
 """
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from analysis._validate import as_array, check_float, check_int
-from analysis.filters import _check_ppm_array, information_content
+from analysis.filters import information_content
 from simulate.errors import InputError
+from simulate.validate import check_ppm
 
 __all__ = [
     "FilterMatch",
     "benjamini_hochberg",
     "filter_coverage",
-    "jaspar_ppms",
     "match_filters",
     "matches_to_columns",
     "tomtom_pvalues",
@@ -155,7 +153,7 @@ def _ppm_list(ppms, name: str) -> list[np.ndarray]:
         raise InputError(f"{name} must be a list of (W, 4) PPMs")
     out = []
     for k, ppm in enumerate(items):
-        arr = _check_ppm_array(ppm, f"{name}[{k}]")
+        arr = check_ppm(ppm, f"{name}[{k}]")
         if arr.ndim != 2:
             raise InputError(f"{name}[{k}] must be a (W, 4) PPM, got shape {arr.shape}")
         out.append(arr)
@@ -261,7 +259,7 @@ def match_filters(filter_ppms, motif_ppms, motif_names, *, n_sites=None,
     The module docstring explains the defaults. With fewer than 25 targets in
     total memelite warns that its p-values depend on the choice of targets.
     """
-    filters = _check_ppm_array(filter_ppms, "filter_ppms")
+    filters = check_ppm(filter_ppms, "filter_ppms", ndim=(2, 3))
     if filters.ndim != 3 or filters.shape[0] == 0:
         raise InputError(f"filter_ppms must be (F, W, 4) with F >= 1, got shape {filters.shape}")
     F = filters.shape[0]
@@ -389,64 +387,3 @@ def filter_coverage(labels, motif_names) -> dict:
         "missing_motifs": [n for n in motif_names if per_motif[n] == 0],
         "filters_per_motif": per_motif,
     }
-
-
-# --------------------------------------------------------------------------
-# JASPAR
-
-
-@lru_cache(maxsize=8)
-def _jaspar(release: str, collection: str, tax_group: str | None):
-    from simulate.jaspar import counts_to_ppm, jaspar_database
-
-    db = jaspar_database(release)
-    kwargs = {"collection": collection}
-    if tax_group is not None:
-        kwargs["tax_group"] = [tax_group]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        records = db.fetch_motifs(**kwargs)
-    if not records:
-        raise InputError(f"no JASPAR motifs for release={release!r}, collection={collection!r}, "
-                         f"tax_group={tax_group!r}")
-    ids, names, ppms = [], [], []
-    for rec in records:
-        ppm = counts_to_ppm(rec.counts)
-        ppm.setflags(write=False)
-        ids.append(str(rec.matrix_id))
-        names.append(str(rec.name))
-        ppms.append(ppm)
-    return tuple(ids), tuple(names), tuple(ppms)
-
-
-def jaspar_ppms(release: str = "JASPAR2020", collection: str = "CORE",
-                tax_group: str | None = "vertebrates", with_ids: bool = False):
-    """All PPMs of a JASPAR collection, offline (pyjaspar's bundled database).
-
-    The database is read once per process and argument set (cached, ~0.5 s
-    for JASPAR2020 CORE vertebrates, 746 motifs); latest versions only.
-
-    Parameters
-    ----------
-    release : str, default "JASPAR2020"
-    collection : str, default "CORE"
-    tax_group : str or None, default "vertebrates"
-        None for all taxonomic groups.
-    with_ids : bool, default False
-        Name each motif "MA0466.2 CEBPB" (matrix ID and TF name) instead of
-        the TF name alone (TF names are not always unique across IDs).
-
-    Returns
-    -------
-    names : list of str, length M
-    ppms : list of numpy.ndarray, each (W, 4), rows A, C, G, T (read-only)
-    """
-    for value, label in ((release, "release"), (collection, "collection")):
-        if not isinstance(value, str) or not value:
-            raise InputError(f"{label} must be a non-empty string, got {value!r}")
-    if tax_group is not None and (not isinstance(tax_group, str) or not tax_group):
-        raise InputError(f"tax_group must be a non-empty string or None, got {tax_group!r}")
-    ids, names, ppms = _jaspar(release, collection, tax_group)
-    if with_ids:
-        names = [f"{i} {n}" for i, n in zip(ids, names)]
-    return list(names), list(ppms)

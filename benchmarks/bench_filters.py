@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from analysis.filters import filter_ppms
-from analysis.tomtom import jaspar_ppms, match_filters
+from analysis.tomtom import match_filters
+from simulate.jaspar import jaspar_ppms
 
 HERE = Path(__file__).resolve().parent
 

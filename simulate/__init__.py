@@ -15,6 +15,7 @@ from pathlib import Path
 
 from simulate.dataset import FORMAT_VERSION, Dataset, load, write_dataset
 from simulate.errors import InputError
+from simulate.files import refuse_existing
 from simulate.generate import (
     GENERATOR_VERSION,
     SPLIT_NAMES,
@@ -63,7 +64,6 @@ def make_dataset(
     if not isinstance(grammar, Grammar):
         grammar = load_grammar(grammar)
     path = Path(path)
-    if path.exists() and not force:  # fail before spending time simulating
-        raise InputError(f"{path} exists; pass --force to overwrite it")
+    refuse_existing(path, force)  # fail before spending time simulating
     splits = simulate_splits(grammar, n, length=length, seed=seed)
     return write_dataset(path, splits, grammar, seed=seed, length=length, force=force)

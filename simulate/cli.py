@@ -1,58 +1,48 @@
-"""``python -m simulate``: write a simulated motif-grammar dataset (HDF5)."""
+"""``glifac simulate`` (also ``python -m simulate``): write a simulated motif-grammar dataset (HDF5)."""
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
-from simulate.errors import InputError
+from simulate.command import OneLineErrorParser, run_command
+
+DESCRIPTION = "Simulate sequences carrying JASPAR motifs under AND/XOR interaction logic."
 
 
-class OneLineErrorParser(argparse.ArgumentParser):
-    """argparse parser whose errors are one line (no usage block) with exit code 2."""
-
-    def error(self, message):  # noqa: D401 - argparse API
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineErrorParser(
-        prog="python -m simulate",
-        description="Simulate sequences carrying JASPAR motifs under AND/XOR interaction logic.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n", type=int, required=True, help="number of sequences (split 70/10/20)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--length", type=int, default=200, help="sequence length in nt (default 200)")
-    parser.add_argument("--grammar", default=None, help="grammar JSON file (default: the paper's grammar)")
+    parser.add_argument("--grammar", default=None,
+                        help="grammar: a JSON file or a shipped name such as paper (default: the paper's grammar)")
     parser.add_argument("--out", default=None, help="output .h5 path (default data/sim_n{N}_seed{S}.h5)")
     parser.add_argument("--force", action="store_true", help="overwrite an existing output file")
     parser.add_argument("--quiet", action="store_true", help="print only the output path")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineErrorParser(prog="python -m simulate", description=DESCRIPTION)
+    add_arguments(parser)
     return parser
 
 
 def main(argv=None) -> int:
-    started = time.perf_counter()
     args = build_parser().parse_args(argv)
-    try:
-        return _run(args, started)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted; no file written", file=sys.stderr)
-        return 130
+    return run_command(run, args, interrupted="interrupted; no file written")
 
 
-def _run(args, started: float) -> int:
+def run(args) -> int:
+    """Simulate, write the file, and print its path (and, unless quiet, the positive rates)."""
     from pathlib import Path
 
     from simulate.dataset import write_dataset
+    from simulate.files import refuse_existing
     from simulate.generate import check_size, simulate_splits
     from simulate.grammar import load_grammar
 
+    started = time.perf_counter()
     out = Path(args.out) if args.out else Path("data") / f"sim_n{args.n}_seed{args.seed}.h5"
-    if out.exists() and not args.force:
-        raise InputError(f"{out} exists; pass --force to overwrite it")
+    refuse_existing(out, args.force)
     grammar = load_grammar(args.grammar)
     check_size(grammar, args.n, args.length, args.seed)
     splits = simulate_splits(grammar, args.n, length=args.length, seed=args.seed)

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from simulate.errors import InputError
+from simulate.files import atomic_path, refuse_existing
 from simulate.generate import GENERATOR_VERSION, SPLIT_NAMES, Simulation
 from simulate.grammar import Grammar, grammar_from_json
 
@@ -96,13 +97,10 @@ def write_dataset(
     import h5py
 
     path = Path(path)
-    if path.exists() and not force:
-        raise InputError(f"{path} exists; pass --force to overwrite it")
+    refuse_existing(path, force)
     if path.exists() and not path.is_file():
         raise InputError(f"{path} exists and is not a file")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_path(path, suffix=".h5") as tmp:
         with h5py.File(tmp, "w") as f:
             for name in SPLIT_NAMES:
                 part = splits[name]
@@ -116,10 +114,6 @@ def write_dataset(
             f.attrs["format_version"] = FORMAT_VERSION
             f.attrs["generator_version"] = GENERATOR_VERSION
             f.attrs["glifac_version"] = package_version()
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from simulate.errors import InputError
+from simulate.validate import check_ppm
 
 LOGICS = ("and", "xor")
 SAMPLING_DEFAULTS = {
@@ -44,7 +45,6 @@ SAMPLING_DEFAULTS = {
     "min_gap": 1,
 }
 DEFAULT_GRAMMAR = "paper.json"
-_PPM_TOLERANCE = 1e-3
 
 
 @dataclass(frozen=True)
@@ -204,17 +204,7 @@ def _resolve_motif(entry, release: str, where: str) -> Motif:
 
 
 def _validate_ppm(rows, name: str, where: str) -> np.ndarray:
-    try:
-        ppm = np.asarray(rows, dtype=float)
-    except (TypeError, ValueError):
-        raise InputError(f"{where}: motif {name} ppm is not a numeric matrix") from None
-    if ppm.ndim != 2 or ppm.shape[1] != 4 or ppm.shape[0] < 1:
-        raise InputError(f"{where}: motif {name} ppm must have shape (width, 4), got {ppm.shape}")
-    if not np.all(np.isfinite(ppm)) or np.any(ppm < 0):
-        raise InputError(f"{where}: motif {name} ppm has negative or non-finite entries")
-    if not np.allclose(ppm.sum(axis=1), 1.0, atol=_PPM_TOLERANCE):
-        raise InputError(f"{where}: motif {name} ppm rows must sum to 1")
-    return ppm / ppm.sum(axis=1, keepdims=True)
+    return check_ppm(rows, f"{where}: motif {name} ppm")
 
 
 def _parse_interaction(entry, names: list[str], where: str) -> Interaction:

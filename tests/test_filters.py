@@ -17,12 +17,12 @@ from analysis.tomtom import (
     FilterMatch,
     benjamini_hochberg,
     filter_coverage,
-    jaspar_ppms,
     match_filters,
     matches_to_columns,
     tomtom_pvalues,
 )
 from simulate.errors import InputError
+from simulate.jaspar import jaspar_ppms
 
 EYE = np.eye(4, dtype=np.uint8)
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from analysis import (active_filters, attended_pairs, filter_max_activations, interaction_counts,
+from analysis import (active_filters, attended_pairs, interaction_counts, max_activations,
                       local_attention_map, local_attention_maps)
 from simulate.errors import InputError
 
@@ -23,7 +23,7 @@ def test_active_filters_half_of_dataset_maximum():
                     [0.6, 0.0, 2.1]]])
     act = active_filters(fm)
     np.testing.assert_array_equal(act[0], [[1, 0, 1], [0, 0, 0], [1, 0, 1]])   # filter 1 is dead
-    np.testing.assert_array_equal(filter_max_activations(fm), [1.0, 0.0, 4.0])
+    np.testing.assert_array_equal(max_activations(fm), [1.0, 0.0, 4.0])
     # a maximum passed in (e.g. over a larger data set) is used instead
     act = active_filters(fm, max_activations=[2.0, 1.0, 4.0])
     np.testing.assert_array_equal(act[0][:, 0], [0, 0, 0])
