@@ -5,27 +5,14 @@
 ['CNN4-ReLU', 'CNN4-ReLU-Norm']
 >>> model = architectures.build_model("CNN20-Exp", n_filters=8)   # doctest: +SKIP
 
-Importing this package registers the custom exponential activation, so
-``keras.saving.load_model(path, safe_mode=True)`` works after ``import
-architectures`` (or use :func:`load_model`).
+Configs and presets are plain Python; the Keras parts (builder, accessors,
+layers) load on first use. :func:`load_model` registers the custom exponential
+activation before it loads, as ``keras.saving.load_model(path, safe_mode=True)``
+needs (importing ``architectures.layers`` does the same).
 """
 from __future__ import annotations
 
-from architectures.access import (
-    conv_activations,
-    has_attention,
-    pooled_features_and_attention,
-    predict_in_batches,
-)
-from architectures.builder import build_from_config, build_model
 from architectures.config import ACTIVATION_NAMES, OVERRIDE_NAMES, ModelConfig
-from architectures.layers import (
-    ATTENTION,
-    CONV,
-    CONV_ACTIVATION,
-    POOL,
-    exponential,
-)
 from architectures.presets import (
     MODEL_CONFIGS,
     available_models,
@@ -33,6 +20,34 @@ from architectures.presets import (
     config_from_dict,
     resolve_config,
 )
+
+# Names whose modules import Keras: loaded on first use, so that reading presets
+# and validating configs (every command line does, before parsing finishes)
+# costs no TensorFlow import.
+_KERAS_NAMES = {
+    "conv_activations": "architectures.access",
+    "has_attention": "architectures.access",
+    "pooled_features_and_attention": "architectures.access",
+    "predict_in_batches": "architectures.access",
+    "build_from_config": "architectures.builder",
+    "build_model": "architectures.builder",
+    "ATTENTION": "architectures.layers",
+    "CONV": "architectures.layers",
+    "CONV_ACTIVATION": "architectures.layers",
+    "POOL": "architectures.layers",
+    "exponential": "architectures.layers",
+}
+_KERAS_MODULES = ("access", "builder", "layers")
+
+
+def __getattr__(name):
+    import importlib
+
+    if name in _KERAS_NAMES:
+        return getattr(importlib.import_module(_KERAS_NAMES[name]), name)
+    if name in _KERAS_MODULES:
+        return importlib.import_module(f"architectures.{name}")
+    raise AttributeError(f"module 'architectures' has no attribute {name!r}")
 
 
 def load_model(path):
@@ -53,6 +68,7 @@ def load_model(path):
     """
     import keras
 
+    import architectures.layers  # noqa: F401  registers the exponential activation
     from simulate.errors import InputError
 
     try:

@@ -12,15 +12,12 @@ workload: ``--stream-seqs`` × L × L attention maps, 10 thresholds in one pass.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
 
 import numpy as np
 from scipy.stats import pearsonr
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from analysis import correlation_map, glifac_maps, random_pairs  # noqa: E402
+from analysis import correlation_map, glifac_maps, random_pairs
 
 
 def reference(fm, pairs):

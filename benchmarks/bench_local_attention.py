@@ -14,14 +14,11 @@ A_qᵀ A_k) on the same pairs, and ``local_attention_maps`` streaming over
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from analysis import active_filters, interaction_counts, local_attention_maps, random_pairs  # noqa: E402
+from analysis import active_filters, interaction_counts, local_attention_maps, random_pairs
 
 
 def reference(active, pairs):

@@ -13,15 +13,12 @@ edge, so it is not uniform) is timed. The script also counts how many of the
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
 
 import numba
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from analysis import dinucleotide_shuffle  # noqa: E402
+from analysis import dinucleotide_shuffle
 
 
 @numba.njit(cache=True)

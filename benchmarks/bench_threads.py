@@ -24,13 +24,11 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE))
 
 
 def worker(model: str, n: int, epochs: int, threads: int | None) -> None:
     """One fit in this process; prints its training sequences per second as JSON."""
-    from glifac.cli import import_tensorflow_quietly, limit_threads
+    from glifac.runtime import import_tensorflow_quietly, limit_threads
 
     import_tensorflow_quietly()
     limit_threads(threads)

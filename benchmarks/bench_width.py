@@ -24,8 +24,6 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE))
 
 VARIANTS = {
     "preset": {},
@@ -41,7 +39,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    from glifac.cli import import_tensorflow_quietly
+    from glifac.runtime import import_tensorflow_quietly
 
     import_tensorflow_quietly()
     import keras

@@ -1,94 +1,73 @@
-"""Command line: ``python -m glifac train | interpret | demo``.
+"""The ``glifac`` command (also ``python -m glifac``): one subcommand per step of the workflow.
 
-Each subcommand lives in its own module exposing ``add_arguments(parser)`` and
-``run(args) -> int``. Heavy imports (TensorFlow, Keras) happen inside ``run``,
-after arguments are parsed, so ``--help`` and argument errors are instant.
-Any :class:`simulate.errors.InputError` becomes one line on stderr, exit 2.
+Each subcommand lives in a module exposing ``add_arguments(parser)`` and
+``run(args) -> int``; ``run`` turns the parsed options into typed configs and
+calls the library. TensorFlow is imported after parsing, and only by the
+subcommands that run a model, so ``--help``, argument errors and ``simulate``
+are instant. Bad input is one line on stderr and exit code 2 (simulate.command).
 """
 from __future__ import annotations
 
 import argparse
 import importlib
-import os
-import sys
 
-from simulate.cli import OneLineErrorParser
-from simulate.errors import InputError
+from simulate.command import OneLineErrorParser, run_command
 
-# subcommand name -> (module, one-line help)
+DESCRIPTION = """\
+glifac: interpretable convolution-attention networks (CANs) for regulatory genomics.
+Simulate DNA sequences whose labels depend on motifs and on AND/XOR interactions
+between them, train a CAN (convolution, pooling, multi-head attention) on them,
+and read which motifs and motif pairs the network learned, with GLIFAC
+(filter activity correlations) and local attention, scored against the truth."""
+
+EPILOG = """\
+typical use:
+  glifac simulate --n 100000 --out data/sim.h5
+  glifac train --data data/sim.h5 --model CNN20-Exp --out runs/cnn20
+  glifac interpret --run runs/cnn20
+run 'glifac COMMAND --help' for the options of each command."""
+
+# name -> (module, one-line help, runs a model: imports TensorFlow and takes --threads)
 SUBCOMMANDS = {
-    "train": ("glifac.train", "train a CAN preset on a simulated dataset"),
-    "interpret": ("glifac.interpret", "score motif interactions learned by a trained run"),
-    "demo": ("glifac.demo", "simulate, train and interpret end to end"),
+    "simulate": ("simulate.cli", "simulate labelled sequences from a motif grammar (an HDF5 dataset)", False),
+    "train": ("glifac.training.cli", "train a CAN preset on a dataset (a run directory)", True),
+    "interpret": ("glifac.interpretation.cli", "which motifs and motif interactions a trained run learned", True),
+    "demo": ("glifac.demo", "simulate, train and interpret end to end (what make demo runs)", True),
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineErrorParser(prog="python -m glifac", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineErrorParser)
-    for name, (module_name, help_text) in SUBCOMMANDS.items():
+    parser = OneLineErrorParser(prog="glifac", description=DESCRIPTION, epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"glifac {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineErrorParser)
+    for name, (module_name, help_text, uses_model) in SUBCOMMANDS.items():
         module = importlib.import_module(module_name)
         p = sub.add_parser(name, help=help_text, description=help_text)
         module.add_arguments(p)
-        p.add_argument("--threads", type=int, default=None, metavar="N",
-                       help="CPU threads TensorFlow may use (default: all cores), e.g. to run "
-                            "several trainings side by side (benchmarks/bench_threads.py)")
-        p.set_defaults(_run=module.run)
+        if uses_model:
+            p.add_argument("--threads", type=int, default=None, metavar="N",
+                           help="CPU threads TensorFlow may use (default: all cores), e.g. to run "
+                                "several trainings side by side (benchmarks/bench_threads.py)")
+        p.set_defaults(_run=module.run, _uses_model=uses_model)
     return parser
 
 
-def import_tensorflow_quietly() -> None:
-    """Import TensorFlow and Keras with file descriptor 2 silenced.
+def _version() -> str:
+    from glifac._version import __version__
 
-    TensorFlow's C++ start-up lines (absl, oneDNN, CPU features) bypass Python
-    and ``TF_CPP_MIN_LOG_LEVEL``; they would turn a one-line error into five.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    if "tensorflow" in sys.modules:
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            import keras  # noqa: F401
-            import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+    return __version__
 
 
-def limit_threads(threads: int | None) -> None:
-    """Cap TensorFlow's intra- and inter-op thread pools at ``threads`` (None: leave the default).
+def _dispatch(args) -> int:
+    if args._uses_model:
+        from glifac.runtime import import_tensorflow_quietly, limit_threads
 
-    Must run before TensorFlow executes its first op, which fixes the pools.
-    Small CANs parallelise poorly inside one op, so runs side by side on fewer
-    threads each can beat one run on all cores (benchmarks/bench_threads.py).
-    """
-    if threads is None:
-        return
-    if threads < 1:
-        raise InputError(f"--threads must be at least 1, got {threads}")
-    import tensorflow as tf
-
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-    except RuntimeError:  # the runtime already started (an in-process caller); keep its pools
-        pass
+        limit_threads(args.threads)  # validates --threads before TensorFlow's import
+        import_tensorflow_quietly()
+    return args._run(args)
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        import_tensorflow_quietly()
-        limit_threads(getattr(args, "threads", None))
-        return int(args._run(args) or 0)
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    args = build_parser().parse_args(argv)
+    return run_command(_dispatch, args)

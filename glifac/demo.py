@@ -1,17 +1,16 @@
-"""``python -m glifac demo``: simulate, train and interpret end to end (``make demo``).
+"""``glifac demo``: simulate, train and interpret end to end (what ``make demo`` runs).
 
-Steps, each skipped when its complete output is already there (delete the
-directory, or pass ``--fresh``, to start over):
+Steps, each through the library and each skipped when its complete output is
+already there (delete the directory, or pass ``--fresh``, to start over):
 
-1. ``python -m simulate --n N --seed S --out OUT/data.h5``
-2. ``python -m glifac train --data OUT/data.h5 --model MODEL --epochs E --out OUT/run``
-3. ``python -m glifac interpret --run OUT/run --out OUT/interpret``
+1. :func:`simulate.make_dataset` -> ``OUT/data.h5`` (100k sequences, the paper's grammar);
+2. :func:`glifac.training.train` -> ``OUT/run`` (CNN20-Exp, at most 40 epochs, the fast recipe);
+3. :func:`glifac.interpretation.interpret` -> ``OUT/interpret`` (report.html).
 
-The defaults (100k sequences, CNN20-Exp, at most 40 epochs) finish in about
-10 minutes on 2 CPU cores. The demo trains CNN20-Exp with ``--attention-units 32``
-(Keras's own output projection instead of the authors' 8 x 32 = 256-wide output):
-on the default dataset both reach the same validation AUPR epoch for epoch
-(0.812 after 12 epochs), and the narrow one trains twice as fast on a CPU.
+The demo trains CNN20-Exp with ``attention_units=32`` (Keras's own output
+projection instead of the authors' 8 x 32 = 256-wide output): on the default
+dataset both reach the same validation AUPR epoch for epoch (0.812 after 12
+epochs), and the narrow one trains twice as fast on a CPU.
 """
 from __future__ import annotations
 
@@ -25,8 +24,6 @@ from simulate.errors import InputError
 DEMO_MODEL = "CNN20-Exp"
 DEMO_EPOCHS = 40
 DEMO_MODEL_OVERRIDES = {"attention_units": 32}  # see the module docstring
-DEMO_OVERRIDES = tuple(item for key, value in DEMO_MODEL_OVERRIDES.items()
-                       for item in (f"--{key.replace('_', '-')}", str(value)))
 OUTPUT_NAMES = ("data.h5", "run", "interpret")
 
 
@@ -42,94 +39,70 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from glifac import rundir
-    from glifac.cli import build_parser
+    return demo(Path(args.out), n=args.n, model=args.model, epochs=args.epochs, seed=args.seed,
+                max_sequences=args.max_sequences, fresh=args.fresh, quiet=args.quiet)
+
+
+def demo(out: Path, n: int = 100_000, model: str = DEMO_MODEL, epochs: int = DEMO_EPOCHS, seed: int = 0,
+         max_sequences: int | None = None, fresh: bool = False, quiet: bool = False) -> int:
+    """Run the three steps into ``out``; returns an exit code (1 when training diverged)."""
+    import simulate
+    from glifac.interpretation import InterpretConfig, interpret
+    from glifac.interpretation.pipeline import print_headline
+    from glifac.training import model_for_data, recipe_config, train
+    from glifac.training.fit import completed_run_matches
+    from simulate.files import check_replaceable
 
     started = time.perf_counter()
-    if args.seed < 0:
-        raise InputError(f"--seed must be a non-negative integer, got {args.seed}")
-    out = Path(args.out)
+    if seed < 0:
+        raise InputError(f"--seed must be a non-negative integer, got {seed}")
+    training = recipe_config(epochs=epochs, seed=seed)  # validated before anything is written
+    interpret_config = InterpretConfig(seed=seed, max_sequences=max_sequences)
     if out.exists():
         # demo reuses and --fresh deletes: only ever touch a folder holding demo output
-        rundir.check_replaceable(out, OUTPUT_NAMES, flag="--fresh" if args.fresh else "demo")
-        if args.fresh:
+        check_replaceable(out, OUTPUT_NAMES, flag="--fresh" if fresh else "demo")
+        if fresh:
             shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
-    quiet = ["--quiet"] if args.quiet else []
 
     data = out / "data.h5"
-    if not _data_matches(data, args.n, args.seed):
-        print(f"[1/3] simulating {args.n:,} sequences -> {data}", flush=True)
-        import simulate
-
-        simulate.make_dataset(data, n=args.n, seed=args.seed, force=True)
+    dataset = _reusable_dataset(data, n, seed)
+    if dataset is None:
+        print(f"[1/3] simulating {n:,} sequences -> {data}", flush=True)
+        simulate.make_dataset(data, n=n, seed=seed, force=True)
+        dataset = simulate.load(data)
     else:
         print(f"[1/3] reusing {data}", flush=True)
 
     run_dir = out / "run"
-    parser = build_parser()
-    if not _run_matches(run_dir, args.model, args.epochs, args.seed, data):
-        print(f"[2/3] training {args.model} for up to {args.epochs} epochs -> {run_dir}", flush=True)
-        train = parser.parse_args(["train", "--data", str(data), "--model", args.model, "--epochs",
-                                   str(args.epochs), "--seed", str(args.seed), "--out", str(run_dir),
-                                   "--force", *DEMO_OVERRIDES, *quiet])
-        status = train._run(train)
-        if status:
-            return status
-    else:
+    model_config = model_for_data(model, dataset, DEMO_MODEL_OVERRIDES)
+    if completed_run_matches(run_dir, dataset, model_config, training):
         print(f"[2/3] reusing trained model in {run_dir}", flush=True)
+    else:
+        print(f"[2/3] training {model} for up to {epochs} epochs -> {run_dir}", flush=True)
+        result = train(dataset, model_config, training, run_dir, force=True, quiet=quiet)
+        if not result.complete:
+            print(f"error: training failed: {result.metrics['reason']}", flush=True)
+            return 1
 
     print(f"[3/3] interpreting -> {out / 'interpret'}", flush=True)
-    extra = ["--max-sequences", str(args.max_sequences)] if args.max_sequences else []
-    interpret = parser.parse_args(["interpret", "--run", str(run_dir), "--out", str(out / "interpret"),
-                                   "--seed", str(args.seed), "--force", *extra, *quiet])
-    status = interpret._run(interpret)
+    result = interpret(run_dir, interpret_config, out / "interpret", force=True, quiet=quiet)
+    print_headline(result, quiet=quiet)
     print(f"demo finished in {(time.perf_counter() - started) / 60:.1f} min", flush=True)
-    return status
+    return 0
 
 
-def _data_matches(path: Path, n: int, seed: int) -> bool:
-    """True when ``path`` is a dataset of ``n`` sequences simulated with ``seed``."""
+def _reusable_dataset(path: Path, n: int, seed: int):
+    """The dataset at ``path`` if it holds ``n`` sequences simulated with ``seed`` by today's generator."""
+    import simulate
+
     if not path.is_file():
-        return False
-    import h5py
-
+        return None
     try:
-        with h5py.File(path, "r") as f:
-            total = sum(f[f"y_{split}"].shape[0] for split in ("train", "valid", "test"))
-            return int(f.attrs.get("seed", -1)) == seed and total == n
-    except (OSError, KeyError):
-        return False
-
-
-def _same_architecture(model: str, recorded: dict) -> bool:
-    """True when a recorded model config is what the demo would build today (so a
-    run trained before a preset changed is retrained rather than reused)."""
-    from architectures.presets import config_from_dict, resolve_config
-
-    try:
-        old = config_from_dict(recorded)
-    except (InputError, TypeError):
-        return False
-    wanted = resolve_config(model, input_length=old.input_length, n_tasks=old.n_tasks,
-                            **DEMO_MODEL_OVERRIDES)
-    return old == wanted
-
-
-def _run_matches(run_dir: Path, model: str, epochs: int, seed: int, data: Path) -> bool:
-    """True when ``run_dir`` is a complete run of ``model`` for ``epochs`` with ``seed`` on ``data``."""
-    from glifac import rundir
-
-    if not rundir.is_complete(run_dir):
-        return False
-    try:
-        config = rundir.read_json(run_dir / rundir.CONFIG_FILE)
+        dataset = simulate.load(path)
     except InputError:
-        return False
-    return (
-        config.get("model") == model
-        and _same_architecture(model, config.get("model_config") or {})
-        and config.get("seed") == seed
-        and (config.get("training") or {}).get("epochs") == epochs
-        and (config.get("data") or {}).get("sha256") == rundir.sha256_file(data)
-    )
+        return None
+    total = sum(len(getattr(dataset, f"y_{split}")) for split in simulate.SPLIT_NAMES)
+    if dataset.seed != seed or total != n or dataset.generator_version != simulate.GENERATOR_VERSION:
+        return None
+    return dataset

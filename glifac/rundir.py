@@ -1,10 +1,40 @@
-"""Run-directory helpers shared by ``train`` and ``interpret``.
+"""Run directories: their layout, their state (complete, failed, incomplete) and their provenance.
 
-A run directory is complete only when ``metrics.json`` says
-``"status": "complete"`` *and* the ``.incomplete`` marker is gone. The marker
-is written first and removed last, and every file is written under a
-temporary name and renamed, so a run that is interrupted or killed at any
-point never looks complete.
+A run directory, written by ``glifac train`` (:func:`glifac.training.train`)::
+
+    .incomplete     present from the first moment until the run finished
+    config.json     the request: ``model`` (preset name), ``model_config`` (every
+                    architectures.ModelConfig field), ``training`` (every
+                    TrainingConfig field, ``recipe`` among them), ``seed``,
+                    ``data`` (path, sha256, generator_version, n_train, n_valid,
+                    n_test, task_names), ``versions`` (Python, glifac, NumPy,
+                    Keras, TensorFlow, ...), ``created`` (UTC), ``command``
+                    (argv); each ``--resume`` appends to ``resumed``
+    history.csv     one row per epoch: epoch, loss, val_loss, val_auroc,
+                    val_aupr, val_auroc_pooled, val_aupr_pooled, lr, seconds
+                    (glifac.training.monitor.HISTORY_FIELDS)
+    checkpoint/     checkpoint.npz, what --resume needs (glifac.training.checkpoint);
+                    deleted when the run ends
+    model.keras     the kept epoch's model (complete runs only; reload with
+                    architectures.load_model, safe_mode on)
+    metrics.json    written last. Complete: ``status`` "complete",
+                    ``test_auroc``, ``test_aupr`` (macro means of per-task
+                    scikit-learn scores), ``test_auroc_pooled``,
+                    ``test_aupr_pooled`` (all labels flattened, as
+                    keras.metrics.AUC computes them: the paper's metric),
+                    ``test_loss``, ``test_auroc_per_task``,
+                    ``test_aupr_per_task``, ``best_epoch``, ``monitor``,
+                    ``best_monitor_value``, ``best_val_aupr``, ``epochs_run``,
+                    ``stopped_early``, ``train_seconds``. Failed: ``status``
+                    "failed", ``reason``, ``epochs_run``, ``history``.
+    interpret/      ``glifac interpret``'s default output (its layout:
+                    glifac.interpretation.outputs)
+
+A run is complete only when ``metrics.json`` says ``"status": "complete"``
+*and* the ``.incomplete`` marker is gone. The marker is written first and
+removed last, and every file is written under a temporary name and renamed
+(simulate.files), so a run that is interrupted or killed at any point never
+looks complete.
 
 No TensorFlow/Keras import here: saving a model goes through the model's own
 ``save`` method.
@@ -13,83 +43,20 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import hashlib
 import json
-import math
-import os
 import platform
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from simulate.errors import InputError
+from simulate.files import atomic_path, atomic_write_json, read_json
 
 INCOMPLETE_MARKER = ".incomplete"
 METRICS_FILE = "metrics.json"
 CONFIG_FILE = "config.json"
 # Files whose presence says "this directory was made by a glifac command".
 _RUN_FILES = (INCOMPLETE_MARKER, METRICS_FILE, CONFIG_FILE)
-
-
-def _umask() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return umask
-
-
-# mkstemp creates 0600 files; renamed files get the usual umask mode
-_FILE_MODE = 0o666 & ~_umask()
-
-
-# ---------------------------------------------------------------- atomic writes
-@contextlib.contextmanager
-def atomic_path(path, suffix: str = ""):
-    """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
-
-    The temporary file lives in the same directory (same filesystem, so the
-    rename is atomic) and is removed if the block raises.
-
-    Parameters
-    ----------
-    path : str or Path
-        Final destination.
-    suffix : str
-        Suffix the temporary name must end with (Keras wants ``.keras``).
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or ".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
-    try:
-        yield tmp
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def atomic_write_bytes(path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` via a temporary file and an atomic rename."""
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-    return Path(path)
-
-
-def atomic_write_text(path, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_json(path, obj) -> Path:
-    """Write ``obj`` as strict JSON (NaN/inf become null) to ``path`` atomically."""
-    text = json.dumps(to_jsonable(obj), indent=2, allow_nan=False) + "\n"
-    return atomic_write_text(path, text)
 
 
 def atomic_save_model(model, path) -> Path:
@@ -109,43 +76,7 @@ def atomic_save_model(model, path) -> Path:
     return path
 
 
-def to_jsonable(obj):
-    """Recursively convert numpy scalars/arrays, Paths and NaN/inf for JSON."""
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, Path):
-        return str(obj)
-    if hasattr(obj, "tolist") and not isinstance(obj, (str, bytes)):  # numpy
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
-def read_json(path) -> dict:
-    """Read a JSON file; a missing or unreadable file raises InputError."""
-    path = Path(path)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except FileNotFoundError:
-        raise InputError(f"file not found: {path}") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
-
-
 # ------------------------------------------------------------- provenance
-def sha256_file(path, chunk_size: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(chunk_size), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def package_versions(names=("numpy", "scipy", "h5py", "scikit-learn", "keras", "tensorflow")) -> dict:
     """Versions of Python, glifac and ``names`` (``None`` when not installed).
 
@@ -302,50 +233,3 @@ def mark_finished(run_dir) -> None:
     """Remove the incomplete marker (call after ``metrics.json`` is written)."""
     with contextlib.suppress(FileNotFoundError):
         (Path(run_dir) / INCOMPLETE_MARKER).unlink()
-
-
-# ------------------------------------------------------------- output directories
-def check_replaceable(path, expected_names, flag: str = "--force") -> None:
-    """Refuse to replace ``path`` unless it holds only what a glifac command writes.
-
-    Parameters
-    ----------
-    path : Path
-        An existing directory that ``flag`` would replace.
-    expected_names : iterable of str
-        File and folder names the command itself writes there. Hidden
-        temporary names (starting with ".") are allowed too.
-
-    Raises
-    ------
-    InputError
-        ``path`` is not a directory or holds anything else, so ``flag``
-        cannot wipe an unrelated folder (a home directory, a checkout, a run).
-    """
-    path = Path(path)
-    if not path.is_dir():
-        raise InputError(f"{path} exists and is not a directory")
-    expected = set(expected_names)
-    foreign = sorted(p.name for p in path.iterdir() if p.name not in expected and not p.name.startswith("."))
-    if foreign:
-        raise InputError(f"refusing to replace {path} with {flag}: it holds {foreign[0]!r}, "
-                         "which glifac did not write")
-
-
-def replace_dir(new, old) -> Path:
-    """Move the finished directory ``new`` onto ``old``: the old one is set aside first and
-    deleted only after the new one is in place, so an error leaves one complete copy."""
-    new, old = Path(new), Path(old)
-    aside = None
-    if old.exists():
-        aside = old.with_name(f".{old.name}.{os.getpid()}.old")
-        os.replace(old, aside)
-    try:
-        os.replace(new, old)
-    except OSError:
-        if aside is not None:
-            os.replace(aside, old)
-        raise
-    if aside is not None:
-        shutil.rmtree(aside, ignore_errors=True)
-    return old

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from simulate.dataset import FORMAT_VERSION, Dataset, load, write_dataset
+from simulate.encoding import decode, encode, one_hot
 from simulate.errors import InputError
 from simulate.files import refuse_existing
 from simulate.generate import (
@@ -21,7 +22,6 @@ from simulate.generate import (
     SPLIT_NAMES,
     Simulation,
     labels_from_presence,
-    one_hot,
     simulate_sequences,
     simulate_splits,
 )
@@ -37,7 +37,9 @@ __all__ = [
     "Interaction",
     "Motif",
     "Simulation",
+    "decode",
     "default_grammar_path",
+    "encode",
     "labels_from_presence",
     "load",
     "load_grammar",

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulate.errors import InputError
+from simulate.encoding import one_hot
 from simulate.grammar import Grammar
 
 SPLIT_NAMES = ("train", "valid", "test")
@@ -214,16 +215,6 @@ def _write_instances(bases, grammar: Grammar, seq_idx, motif_idx, inst_start, st
     written = np.where(reverse, 3 - written, written)
     flat = (seq_idx * bases.shape[1] + inst_start)[:, None] + offsets
     bases.reshape(-1)[flat[valid]] = written[valid]
-
-
-_ONE_HOT_WORDS = np.eye(4, dtype=np.uint8).view(np.uint32).ravel()
-
-
-def one_hot(bases: np.ndarray) -> np.ndarray:
-    """Base indices (..., L) in 0..3 (A, C, G, T) -> one-hot (..., L, 4) uint8."""
-    # One 4-byte word per base: a single gather instead of four comparisons.
-    words = _ONE_HOT_WORDS[np.asarray(bases, dtype=np.intp)]
-    return words.view(np.uint8).reshape(*np.shape(bases), 4)
 
 
 def split_indices(n: int, seed: int, fractions=SPLIT_FRACTIONS) -> dict[str, np.ndarray]:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import architectures
+from _helpers import random_one_hot as one_hot
 from architectures import access, layers
 from architectures.config import ACTIVATION_NAMES, ModelConfig
 from simulate.errors import InputError
@@ -27,11 +28,6 @@ SPEC = {
 }
 # Small enough that building and running every case takes milliseconds.
 TINY = dict(n_filters=6, dense_units=8, num_heads=2, key_dim=4, input_length=60, n_tasks=3)
-
-
-def one_hot(n, length, seed=0):
-    rng = np.random.default_rng(seed)
-    return np.eye(4, dtype=np.float32)[rng.integers(0, 4, size=(n, length))]
 
 
 def layer_names(model):

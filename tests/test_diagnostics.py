@@ -1,4 +1,4 @@
-"""Bad input to the diagnostic scripts in benchmarks/: one line, exit 2, no traceback."""
+"""Bad input to the diagnostic scripts in docs/investigations/: one line, exit 2, no traceback."""
 from __future__ import annotations
 
 import subprocess
@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _run(script, *args):
-    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args],
+    return subprocess.run([sys.executable, str(ROOT / "docs" / "investigations" / script), *args],
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
 
 

@@ -5,16 +5,13 @@ import numpy as np
 import pytest
 
 import architectures
+from simulate import one_hot
 from analysis import aggregate_heads
 from analysis.extract import extract_attention_maps, extract_filter_ppms
 from simulate.errors import InputError
 
 BASES = "ACGT"
 MOTIF = "TGACGTCA"  # planted in every sequence
-
-
-def _one_hot(seqs):
-    return np.stack([(np.array(list(s))[:, None] == np.array(list(BASES))).astype(np.uint8) for s in seqs])
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +43,7 @@ def test_ppm_recovered_from_a_model_whose_filter_is_set_to_a_known_motif(model):
     starts = rng.integers(5, length - 5 - len(MOTIF), n)
     for row, start in zip(bases, starts):
         row[start : start + len(MOTIF)] = [BASES.index(b) for b in MOTIF]
-    x = _one_hot(["".join(BASES[b] for b in row) for row in bases])
+    x = one_hot(bases)
 
     # filter 0 = log-odds of the motif (centred in the width-9 kernel), the others silent
     conv = model.get_layer(architectures.CONV)

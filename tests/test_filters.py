@@ -21,14 +21,10 @@ from analysis.tomtom import (
     matches_to_columns,
     tomtom_pvalues,
 )
+from simulate import one_hot
 from simulate.errors import InputError
 from simulate.jaspar import jaspar_ppms
 
-EYE = np.eye(4, dtype=np.uint8)
-
-
-def one_hot(bases):
-    return EYE[np.asarray(bases)]
 
 
 def conv_same(x, weight):

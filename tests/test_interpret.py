@@ -10,11 +10,18 @@ import numpy as np
 import pytest
 
 import simulate
-from glifac.interpret import analyse, null_quantiles, parse_thresholds
+from glifac.interpretation import InterpretConfig
+from glifac.interpretation.config import null_quantiles, parse_thresholds
+from glifac.interpretation.pipeline import interpret_arrays
 from simulate.errors import InputError
 from simulate.grammar import grammar_from_dict
 
-BASES = "ACGT"
+
+def analyse(features, attention, null_attention, ppms, n_sites, grammar, thresholds: str, out) -> dict:
+    """Interpret hand-made arrays into ``out`` (no model) and return the summary."""
+    provenance = {"run": "r", "data": "d", "model": "m", "n_sequences": len(features), "seed": 0}
+    return interpret_arrays(out, features, attention, null_attention, ppms, n_sites, grammar,
+                            InterpretConfig(thresholds=thresholds), provenance)
 
 
 # ---------------------------------------------------------------- thresholds
@@ -58,26 +65,38 @@ def _toy_grammar():
     })
 
 
-def test_analyse_recovers_a_planted_interaction(tmp_path):
-    """Filters 0-3 carry motifs A-D; filter 0 at attended query positions predicts filter 1 at keys."""
-    grammar = _toy_grammar()
+def _planted(n_filters: int, key_filters: dict, n: int = 300, length: int = 12):
+    """Random features with one attended pair (q, k) per sequence (attention 0.9, else 0.01):
+    filter 0 carries a signal at q, each filter f of ``key_filters`` the signal plus noise of
+    sd ``key_filters[f]`` at k. Returns (features, attention)."""
     rng = np.random.default_rng(1)
-    n, length, n_filters = 300, 12, 4
     features = rng.random((n, length, n_filters)).astype(np.float32)
     attention = np.full((n, length, length), 0.01, dtype=np.float32)
     q, k = rng.integers(0, length, n), rng.integers(0, length, n)
     k = np.where(k == q, (k + 1) % length, k)
     attention[np.arange(n), q, k] = 0.9
+    attention[:, np.arange(length), np.arange(length)] = 0
     signal = rng.random(n) * 5
     features[np.arange(n), q, 0] = signal
-    features[np.arange(n), k, 1] = signal + rng.normal(0, 0.1, n)
-    attention[:, np.arange(length), np.arange(length)] = 0
-    ppms = np.stack([np.asarray(m.ppm) for m in grammar.motifs])
-    ppms = np.concatenate([ppms, np.full((4, 9, 4), 0.25)], axis=1)  # pad to width 19
+    for f, noise in key_filters.items():
+        features[np.arange(n), k, f] = signal + rng.normal(0, noise, n) if noise else signal
+    return features, attention
+
+
+def _grammar_ppms(grammar, extra: int = 0):
+    """The grammar's PPMs plus ``extra`` uniform ones, padded to width 19."""
+    ppms = np.stack([np.asarray(m.ppm) for m in grammar.motifs] + [np.full((10, 4), 0.25)] * extra)
+    return np.concatenate([ppms, np.full((len(ppms), 9, 4), 0.25)], axis=1)
+
+
+def test_analyse_recovers_a_planted_interaction(tmp_path):
+    """Filters 0-3 carry motifs A-D; filter 0 at attended query positions predicts filter 1 at keys."""
+    grammar = _toy_grammar()
+    features, attention = _planted(4, {1: 0.1})
+    n = len(features)
     null = np.full_like(attention, 0.05)
-    summary = analyse(features, attention, null, ppms, np.full(4, 500), grammar,
-                      parse_thresholds("0.0,0.5"), tmp_path, seed=0, use_jaspar=False, verbose=False,
-                      provenance={"run": "r", "data": "d", "model": "m", "n_sequences": n, "seed": 0})
+    summary = analyse(features, attention, null, _grammar_ppms(grammar), np.full(4, 500), grammar,
+                      "0.0,0.5", tmp_path)
     scores = json.loads((tmp_path / "scores.json").read_text())
     assert summary["scored"] and scores["filters"]["coverage"] == 1.0
     at_half = scores["glifac"][1]
@@ -94,32 +113,18 @@ def test_authors_variants_drop_filters_without_information(tmp_path):
     """A fifth, uniform (0-bit) filter that co-varies with B at the keys: as an unlabelled
     filter it is a negative in the authors' candidate set, but the authors drop filters of
     <= 0.5 bits before GLIFAC, so their AUROC stays 1; keeping it would rank A-(filter 4) above A-B."""
-    import h5py
-
     from analysis import interaction_metrics
+    from glifac.interpretation import read_maps
 
     grammar = _toy_grammar()
-    rng = np.random.default_rng(1)
-    n, length, n_filters = 300, 12, 5
-    features = rng.random((n, length, n_filters)).astype(np.float32)
-    attention = np.full((n, length, length), 0.01, dtype=np.float32)
-    q, k = rng.integers(0, length, n), rng.integers(0, length, n)
-    k = np.where(k == q, (k + 1) % length, k)
-    attention[np.arange(n), q, k] = 0.9
-    attention[:, np.arange(length), np.arange(length)] = 0
-    signal = rng.random(n) * 5
-    features[np.arange(n), q, 0] = signal
-    features[np.arange(n), k, 1] = signal + rng.normal(0, 0.3, n)
-    features[np.arange(n), k, 4] = signal
-    ppms = np.stack([np.asarray(m.ppm) for m in grammar.motifs] + [np.full((10, 4), 0.25)])
-    ppms = np.concatenate([ppms, np.full((5, 9, 4), 0.25)], axis=1)
+    features, attention = _planted(5, {1: 0.3, 4: 0.0})
+    ppms = _grammar_ppms(grammar, extra=1)
     analyse(features, attention, np.full_like(attention, 0.05), ppms, np.full(5, 500), grammar,
-            parse_thresholds("0.5"), tmp_path, seed=0, use_jaspar=False, verbose=False,
-            provenance={"run": "r", "data": "d", "model": "m", "n_sequences": n, "seed": 0})
+            "0.5", tmp_path)
     row = json.loads((tmp_path / "scores.json").read_text())["glifac"][0]
     assert row["auroc"] == 1.0 and row["auroc_authors"] == 1.0
-    with h5py.File(tmp_path / "maps.h5") as f:
-        glifac_map, labels = f["glifac"][0], [x.decode() or None for x in f["filter_labels"][()]]
+    maps = read_maps(tmp_path / "maps.h5")
+    glifac_map, labels = maps["glifac"][0], maps["filter_labels"]
     assert labels[4] is None
     kept = interaction_metrics(glifac_map, labels, [("A", "B")], include_unlabelled=True)
     assert kept["auroc"] < 1.0  # what the variant would say without the authors' filter
@@ -130,8 +135,7 @@ def test_analyse_without_ground_truth_skips_scoring(tmp_path):
     features = rng.random((50, 6, 3)).astype(np.float32)
     attention = rng.random((50, 6, 6)).astype(np.float32)
     summary = analyse(features, attention, attention, np.full((3, 19, 4), 0.25), np.zeros(3), None,
-                      parse_thresholds("0.1"), tmp_path, seed=0, use_jaspar=False, verbose=False,
-                      provenance={"run": "r", "data": "d", "model": "m", "n_sequences": 50, "seed": 0})
+                      "0.1", tmp_path)
     assert not summary["scored"] and "no ground-truth" in summary["skip_reason"]
     scores = json.loads((tmp_path / "scores.json").read_text())
     assert scores["glifac"][0]["n_pairs"] > 0 and "auroc" not in scores["glifac"][0]
@@ -142,18 +146,6 @@ def test_analyse_without_ground_truth_skips_scoring(tmp_path):
 
 def glifac_cli(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "glifac", *args], capture_output=True, text=True, cwd=cwd)
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("interpret")
-    data = simulate.make_dataset(root / "data.h5", n=1500, seed=0)
-    run_dir = root / "run"
-    result = glifac_cli("train", "--data", str(data), "--model", "CNN20-Exp", "--epochs", "1",
-                        "--n-filters", "8", "--dense-units", "16", "--num-heads", "2", "--key-dim", "8",
-                        "--out", str(run_dir), "--quiet")
-    assert result.returncode == 0, result.stderr
-    return root, data, run_dir
 
 
 def test_interpret_cli_end_to_end(tiny_run):
@@ -252,15 +244,21 @@ def test_demo_runs_end_to_end_and_reuses_finished_steps(tmp_path):
     assert json.loads((out / "run" / "config.json").read_text())["training"]["epochs"] == 2
 
 
-def test_demo_retrains_a_run_recorded_before_a_preset_changed():
-    from architectures import resolve_config
-    from glifac import demo
+def test_a_finished_run_is_reused_only_for_the_same_request(tiny_dataset, tmp_path):
+    """What demo (and sweeps) ask before training: same model config, training and data, complete."""
+    from _helpers import SMALL, train_small
+    from glifac.training import model_for_data, recipe_config
+    from glifac.training.fit import completed_run_matches
 
-    today = resolve_config("CNN20-Exp", input_length=200, n_tasks=12, **demo.DEMO_MODEL_OVERRIDES).to_dict()
-    assert demo._same_architecture("CNN20-Exp", today)
-    before = {k: v for k, v in today.items() if k != "dense_batch_norm"}  # recorded by an earlier version
-    assert not demo._same_architecture("CNN20-Exp", before)
-    assert not demo._same_architecture("CNN20-Exp", {**today, "attention_units": None})
+    run = train_small(tiny_dataset, tmp_path / "run", training={"epochs": 1}, quiet=True)
+    model, training = model_for_data("CNN20-Exp", tiny_dataset, SMALL), recipe_config(epochs=1)
+    assert completed_run_matches(run.run_dir, tiny_dataset, model, training)
+    assert not completed_run_matches(run.run_dir, tiny_dataset, model, recipe_config(epochs=2))
+    assert not completed_run_matches(run.run_dir, tiny_dataset, model.replace(attention_units=32), training)
+    config = json.loads((run.run_dir / "config.json").read_text())
+    del config["model_config"]["dense_batch_norm"]  # recorded before the field existed: it meant False
+    (run.run_dir / "config.json").write_text(json.dumps(config))
+    assert not completed_run_matches(run.run_dir, tiny_dataset, model, training)
 
 
 def test_demo_refuses_a_folder_it_did_not_write(tmp_path):
@@ -287,10 +285,7 @@ def test_threshold_without_pairs_reports_no_scores(tmp_path):
     rng = np.random.default_rng(2)
     features = rng.random((40, 6, 4)).astype(np.float32)
     attention = np.full((40, 6, 6), 0.2, dtype=np.float32)
-    ppms = np.concatenate([np.stack([np.asarray(m.ppm) for m in grammar.motifs]), np.full((4, 9, 4), 0.25)], 1)
-    analyse(features, attention, attention, ppms, np.full(4, 500), grammar, parse_thresholds("0.1,0.9"),
-            tmp_path, seed=0, use_jaspar=False, verbose=False,
-            provenance={"run": "r", "data": "d", "model": "m", "n_sequences": 40, "seed": 0})
+    analyse(features, attention, attention, _grammar_ppms(grammar), np.full(4, 500), grammar, "0.1,0.9", tmp_path)
     rows = json.loads((tmp_path / "scores.json").read_text())["glifac"]
     assert rows[0]["n_pairs"] > 0 and rows[0]["auroc"] is not None
     assert rows[1]["n_pairs"] == 0 and rows[1]["auroc"] is None and "no attended pairs" in rows[1]["reason"]

@@ -7,17 +7,14 @@ import pytest
 from scipy.stats import chisquare
 
 from analysis import dinucleotide_shuffle
+from simulate import decode, encode
 from simulate.errors import InputError
 
 BASES = "ACGT"
 
 
 def one_hot(seq, dtype=np.int8):
-    return np.eye(4, dtype=dtype)[[BASES.index(c) for c in seq]]
-
-
-def decode(x):
-    return "".join(BASES[k] for k in np.argmax(x, axis=-1))
+    return encode(seq).astype(dtype)
 
 
 def dinucs(seq):

@@ -11,6 +11,7 @@ import pytest
 from scipy import stats
 
 import simulate
+from simulate import decode
 from simulate.generate import labels_from_presence, simulate_sequences, split_indices
 from simulate.grammar import grammar_from_dict
 
@@ -32,10 +33,6 @@ def toy_grammar(interactions=(), **sampling):
         **sampling,
     }
     return grammar_from_dict(spec)
-
-
-def decode(x):
-    return np.array(["".join(BASES[i] for i in row.argmax(-1)) for row in x])
 
 
 def revcomp(seq):

@@ -12,37 +12,28 @@ from types import SimpleNamespace
 import keras
 import numpy as np
 import pytest
-from sklearn.metrics import average_precision_score, roc_auc_score
 
 import simulate
-from glifac import cli, rundir
-from glifac import train as train_mod
+from _helpers import MODEL, SMALL, SMALL_FLAGS, train_small
 from analysis.classification import classification_metrics
-from glifac.train import train
+from glifac import cli, rundir
+from glifac.training import checkpoint as checkpoint_mod
+from glifac.training import cli as train_cli
+from glifac.training import config as config_mod
+from glifac.training.monitor import HISTORY_FIELDS
 from simulate.errors import InputError
-
-# Tiny model: trains an epoch of 280 sequences in well under a second.
-SMALL = {"n_filters": 8, "dense_units": 16, "num_heads": 2, "key_dim": 8}
-SMALL_FLAGS = ["--n-filters", "8", "--dense-units", "16", "--num-heads", "2", "--key-dim", "8"]
-MODEL = "CNN20-Exp"
+from simulate.files import sha256_file
 
 
-@pytest.fixture(scope="session")
-def data_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("data") / "tiny.h5"
-    simulate.make_dataset(path, n=400, seed=0, length=120)
-    return path
+def train(dataset, model, out, **kwargs) -> dict:
+    """Train the small model through the library and return its metrics.json content."""
+    return train_small(dataset, out, model, **kwargs).metrics
 
 
 @pytest.fixture(scope="session")
-def dataset(data_file):
-    return simulate.load(data_file)
-
-
-@pytest.fixture(scope="session")
-def complete_run(dataset, tmp_path_factory):
+def complete_run(tiny_dataset, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "complete"
-    metrics = train(dataset, MODEL, out, overrides=SMALL, training={"epochs": 3, "seed": 7}, quiet=True)
+    metrics = train(tiny_dataset, MODEL, out, overrides=SMALL, training={"epochs": 3, "seed": 7}, quiet=True)
     return out, metrics
 
 
@@ -57,11 +48,11 @@ def main_in_process(argv, capsys):
 
 
 # ---------------------------------------------------------------- run directory
-def test_complete_run_directory(complete_run, dataset, data_file):
+def test_complete_run_directory(complete_run, tiny_dataset, tiny_data_file):
     out, metrics = complete_run
     assert rundir.run_status(out) == "complete"
     assert not (out / rundir.INCOMPLETE_MARKER).exists()
-    assert not (out / train_mod.CHECKPOINT_DIR).exists()
+    assert not (out / checkpoint_mod.CHECKPOINT_DIR).exists()
 
     config = json.loads((out / "config.json").read_text())
     assert config["model"] == MODEL
@@ -69,31 +60,31 @@ def test_complete_run_directory(complete_run, dataset, data_file):
     assert config["model_config"]["n_filters"] == 8
     assert config["model_config"]["input_length"] == 120 and config["model_config"]["n_tasks"] == 12
     assert config["training"]["epochs"] == 3 and config["seed"] == 7
-    assert config["data"]["sha256"] == rundir.sha256_file(data_file)
-    assert Path(config["data"]["path"]) == Path(data_file).resolve()
+    assert config["data"]["sha256"] == sha256_file(tiny_data_file)
+    assert Path(config["data"]["path"]) == Path(tiny_data_file).resolve()
     for package in ("python", "numpy", "keras", "tensorflow", "glifac"):
         assert config["versions"][package]
 
     with open(out / "history.csv") as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0]) == list(train_mod.HISTORY_FIELDS)
+    assert list(rows[0]) == list(HISTORY_FIELDS)
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
     assert all(float(r["seconds"]) > 0 and float(r["lr"]) == pytest.approx(1e-3) for r in rows)
 
     saved = json.loads((out / "metrics.json").read_text())
     assert saved["status"] == "complete" and saved == json.loads(json.dumps(metrics))
-    assert set(saved["test_auroc_per_task"]) == set(dataset.task_names)
-    assert set(saved["test_aupr_per_task"]) == set(dataset.task_names)
+    assert set(saved["test_auroc_per_task"]) == set(tiny_dataset.task_names)
+    assert set(saved["test_aupr_per_task"]) == set(tiny_dataset.task_names)
     # the saved best model reproduces the recorded test metrics
     model = keras.saving.load_model(out / "model.keras", safe_mode=True)
-    y_prob = model.predict(dataset.x_test.astype(np.float32), verbose=0)
-    again = classification_metrics(dataset.y_test, y_prob, dataset.task_names)
+    y_prob = model.predict(tiny_dataset.x_test.astype(np.float32), verbose=0)
+    again = classification_metrics(tiny_dataset.y_test, y_prob, tiny_dataset.task_names)
     assert saved["test_auroc"] == pytest.approx(again["auroc"], abs=1e-6)
     assert saved["test_aupr"] == pytest.approx(again["aupr"], abs=1e-6)
     # the paper's metric: keras.metrics.AUC over all labels flattened
     for key, curve in (("test_auroc_pooled", "ROC"), ("test_aupr_pooled", "PR")):
         metric = keras.metrics.AUC(curve=curve)
-        metric.update_state(dataset.y_test.astype(np.float32), y_prob)
+        metric.update_state(tiny_dataset.y_test.astype(np.float32), y_prob)
         assert saved[key] == pytest.approx(float(metric.result()), abs=1e-5)
     assert all(0 < float(r["val_aupr_pooled"]) < 1 and 0 < float(r["val_auroc_pooled"]) < 1 for r in rows)
     assert saved["best_val_aupr"] == pytest.approx(max(float(r["val_aupr"]) for r in rows), abs=1e-5)
@@ -106,20 +97,20 @@ def test_training_reduces_loss(complete_run):
     assert losses[-1] < losses[0]
 
 
-def test_same_seed_same_metrics(complete_run, dataset, tmp_path):
+def test_same_seed_same_metrics(complete_run, tiny_dataset, tmp_path):
     _, first = complete_run
-    again = train(dataset, MODEL, tmp_path / "again", overrides=SMALL,
+    again = train(tiny_dataset, MODEL, tmp_path / "again", overrides=SMALL,
                   training={"epochs": 3, "seed": 7}, quiet=True)
-    other = train(dataset, MODEL, tmp_path / "other", overrides=SMALL,
+    other = train(tiny_dataset, MODEL, tmp_path / "other", overrides=SMALL,
                   training={"epochs": 3, "seed": 8}, quiet=True)
     for key in ("test_auroc", "test_aupr", "test_loss", "test_aupr_per_task"):
         assert again[key] == first[key]
     assert other["test_loss"] != first["test_loss"]
 
 
-def test_lr_drops_and_early_stopping(dataset, tmp_path, capsys):
+def test_lr_drops_and_early_stopping(tiny_dataset, tmp_path, capsys):
     # patience 1 / lr_patience 1: every non-improving epoch cuts the LR and stops
-    metrics = train(dataset, MODEL, tmp_path / "es", overrides=SMALL, quiet=False,
+    metrics = train(tiny_dataset, MODEL, tmp_path / "es", overrides=SMALL, quiet=False,
                     training={"epochs": 30, "learning_rate": 1e-5, "lr_patience": 1, "patience": 2})
     with open(tmp_path / "es" / "history.csv") as fh:
         rows = list(csv.DictReader(fh))
@@ -134,34 +125,34 @@ def test_lr_drops_and_early_stopping(dataset, tmp_path, capsys):
 
 def test_recipes_are_written_out_settings():
     """Each recipe is the settings README lists; flags override one setting and keep the name."""
-    fast, paper, authors = (train_mod.recipe_config(r) for r in ("fast", "paper", "authors"))
-    assert fast == train_mod.TrainingConfig() and fast.recipe == train_mod.DEFAULT_RECIPE == "fast"
+    fast, paper, authors = (config_mod.recipe_config(r) for r in ("fast", "paper", "authors"))
+    assert fast == config_mod.TrainingConfig() and fast.recipe == config_mod.DEFAULT_RECIPE == "fast"
     assert (fast.batch_size, fast.lr_factor, fast.lr_patience, fast.patience, fast.monitor) == \
         (100, 0.3, 5, 10, "val_aupr")
     assert paper.patience is None and paper.monitor == "val_aupr" and paper.epochs == 100
     assert (authors.batch_size, authors.lr_factor, authors.lr_patience, authors.patience, authors.monitor) == \
         (200, 0.2, 10, 15, "val_loss")
-    tweaked = train_mod.recipe_config("authors", batch_size=100)
+    tweaked = config_mod.recipe_config("authors", batch_size=100)
     assert tweaked.batch_size == 100 and tweaked.recipe == "authors" and tweaked.patience == 15
     with pytest.raises(InputError, match="unknown recipe"):
-        train_mod.recipe_config("bogus")
+        config_mod.recipe_config("bogus")
 
 
-def test_paper_recipe_never_stops_early_where_fast_does(dataset, tmp_path):
+def test_paper_recipe_never_stops_early_where_fast_does(tiny_dataset, tmp_path):
     """A learning rate too small to change validation AUPR: the fast recipe (patience 1 here)
     stops after one idle epoch, the paper recipe trains every epoch and keeps epoch 1."""
     frozen = {"epochs": 4, "learning_rate": 1e-12}
-    fast = train(dataset, MODEL, tmp_path / "fast", overrides=SMALL, quiet=True,
+    fast = train(tiny_dataset, MODEL, tmp_path / "fast", overrides=SMALL, quiet=True,
                  training={**frozen, "patience": 1})
-    paper = train(dataset, MODEL, tmp_path / "paper", overrides=SMALL, quiet=True,
+    paper = train(tiny_dataset, MODEL, tmp_path / "paper", overrides=SMALL, quiet=True,
                   training={**frozen, "recipe": "paper"})
     assert fast["stopped_early"] and fast["epochs_run"] == 2
     assert not paper["stopped_early"] and paper["epochs_run"] == 4 and paper["best_epoch"] == 1
     assert json.loads((tmp_path / "paper" / "config.json").read_text())["training"]["patience"] is None
 
 
-def test_val_loss_monitor_keeps_the_lowest_loss_epoch(dataset, tmp_path):
-    metrics = train(dataset, MODEL, tmp_path / "authors", overrides=SMALL, quiet=True,
+def test_val_loss_monitor_keeps_the_lowest_loss_epoch(tiny_dataset, tmp_path):
+    metrics = train(tiny_dataset, MODEL, tmp_path / "authors", overrides=SMALL, quiet=True,
                     training={"recipe": "authors", "epochs": 4, "seed": 3})
     with open(tmp_path / "authors" / "history.csv") as fh:
         rows = list(csv.DictReader(fh))
@@ -174,17 +165,17 @@ def test_val_loss_monitor_keeps_the_lowest_loss_epoch(dataset, tmp_path):
     assert config["recipe"] == "authors" and config["batch_size"] == 200
 
 
-def test_quiet_prints_nothing(dataset, tmp_path, capsys):
-    train(dataset, MODEL, tmp_path / "q", overrides=SMALL, training={"epochs": 1}, quiet=True)
+def test_quiet_prints_nothing(tiny_dataset, tmp_path, capsys):
+    train(tiny_dataset, MODEL, tmp_path / "q", overrides=SMALL, training={"epochs": 1}, quiet=True)
     assert capsys.readouterr().out == ""
 
 
 # ---------------------------------------------------------------- command line
-def test_cli_end_to_end(data_file, tmp_path):
+def test_cli_end_to_end(tiny_data_file, tmp_path):
     out = tmp_path / "cli-run"
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     result = subprocess.run(
-        [sys.executable, "-m", "glifac", "train", "--data", str(data_file), "--model", MODEL,
+        [sys.executable, "-m", "glifac", "train", "--data", str(tiny_data_file), "--model", MODEL,
          *SMALL_FLAGS, "--epochs", "2", "--seed", "3", "--out", str(out), "--threads", "1"],
         capture_output=True, text=True, env=env, timeout=300,
     )
@@ -197,7 +188,7 @@ def test_cli_end_to_end(data_file, tmp_path):
 
 
 def test_limit_threads_sets_both_tensorflow_pools():
-    code = ("from glifac.cli import import_tensorflow_quietly, limit_threads\n"
+    code = ("from glifac.runtime import import_tensorflow_quietly, limit_threads\n"
             "import_tensorflow_quietly(); limit_threads(1)\n"
             "import tensorflow as tf\n"
             "print(tf.config.threading.get_intra_op_parallelism_threads(),"
@@ -207,9 +198,9 @@ def test_limit_threads_sets_both_tensorflow_pools():
     assert result.stdout.split() == ["1", "1"]
 
 
-def test_cli_bad_input_is_one_line_in_a_real_process(data_file, tmp_path):
+def test_cli_bad_input_is_one_line_in_a_real_process(tiny_data_file, tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "glifac", "train", "--data", str(data_file), "--model", "CNN7-Exp",
+        [sys.executable, "-m", "glifac", "train", "--data", str(tiny_data_file), "--model", "CNN7-Exp",
          "--out", str(tmp_path / "x")],
         capture_output=True, text=True, timeout=300,
     )
@@ -245,7 +236,7 @@ def test_cli_bad_input_is_one_line_in_a_real_process(data_file, tmp_path):
         ("unknown monitor", ["--model", MODEL, "--monitor", "val_auroc"], "--monitor"),
     ],
 )
-def test_bad_input_exits_2_with_one_line(case, argv, needle, data_file, tmp_path, capsys):
+def test_bad_input_exits_2_with_one_line(case, argv, needle, tiny_data_file, tmp_path, capsys):
     garbage = tmp_path / "garbage.h5"
     garbage.write_text("not hdf5\n")
     bad_config = tmp_path / "bad.json"
@@ -261,7 +252,7 @@ def test_bad_input_exits_2_with_one_line(case, argv, needle, data_file, tmp_path
              "unknown_config": unknown_config, "list_config": list_config, "existing": existing}
     argv = [a.format(**paths) for a in argv]
     if "--data" not in argv:
-        argv += ["--data", str(data_file)]
+        argv += ["--data", str(tiny_data_file)]
     if "--out" not in argv:
         argv += ["--out", str(tmp_path / "run")]
     code, _, err = main_in_process(argv, capsys)
@@ -272,9 +263,9 @@ def test_bad_input_exits_2_with_one_line(case, argv, needle, data_file, tmp_path
     assert sorted(p.name for p in existing.iterdir()) == ["config.json"]  # untouched
 
 
-def test_cli_recipe_is_recorded_and_flags_override_it(data_file, tmp_path, capsys):
+def test_cli_recipe_is_recorded_and_flags_override_it(tiny_data_file, tmp_path, capsys):
     out = tmp_path / "authors"
-    code, _, err = main_in_process(["--data", str(data_file), "--model", MODEL, *SMALL_FLAGS, "--epochs", "1",
+    code, _, err = main_in_process(["--data", str(tiny_data_file), "--model", MODEL, *SMALL_FLAGS, "--epochs", "1",
                                     "--recipe", "authors", "--patience", "none", "--quiet", "--out", str(out)],
                                    capsys)
     assert code == 0, err
@@ -283,12 +274,12 @@ def test_cli_recipe_is_recorded_and_flags_override_it(data_file, tmp_path, capsy
     assert training["batch_size"] == 200 and training["patience"] is None  # recipe, then the flag
 
 
-def test_config_file_merges_under_flags(data_file, tmp_path, capsys):
+def test_config_file_merges_under_flags(tiny_data_file, tmp_path, capsys):
     config = tmp_path / "c.json"
     config.write_text(json.dumps({"model": MODEL, **SMALL, "n_filters": 5, "epochs": 1,
                                   "layer_norm": "post"}))
     out = tmp_path / "run"
-    code, _, err = main_in_process(["--data", str(data_file), "--config", str(config),
+    code, _, err = main_in_process(["--data", str(tiny_data_file), "--config", str(config),
                                     "--n-filters", "6", "--quiet", "--out", str(out)], capsys)
     assert code == 0, err
     recorded = json.loads((out / "config.json").read_text())
@@ -296,31 +287,31 @@ def test_config_file_merges_under_flags(data_file, tmp_path, capsys):
     assert recorded["model_config"]["layer_norm"] == "post"  # file beats preset
     assert recorded["training"]["epochs"] == 1
     # a run's own config.json is a valid --config: same settings, new directory
-    code, _, err = main_in_process(["--data", str(data_file), "--config", str(out / "config.json"),
+    code, _, err = main_in_process(["--data", str(tiny_data_file), "--config", str(out / "config.json"),
                                     "--quiet", "--out", str(tmp_path / "rerun")], capsys)
     assert code == 0, err
     rerun = json.loads((tmp_path / "rerun" / "config.json").read_text())
     assert rerun["model_config"] == recorded["model_config"]
 
 
-def test_force_overwrites_a_run_but_not_other_folders(complete_run, dataset, tmp_path):
+def test_force_overwrites_a_run_but_not_other_folders(complete_run, tiny_dataset, tmp_path):
     out = tmp_path / "forced"
-    train(dataset, MODEL, out, overrides=SMALL, training={"epochs": 1}, quiet=True)
+    train(tiny_dataset, MODEL, out, overrides=SMALL, training={"epochs": 1}, quiet=True)
     first = (out / "model.keras").stat().st_mtime_ns
     with pytest.raises(InputError, match="--force"):
-        train(dataset, MODEL, out, overrides=SMALL, training={"epochs": 1}, quiet=True)
-    train(dataset, MODEL, out, overrides=SMALL, training={"epochs": 1}, quiet=True, force=True)
+        train(tiny_dataset, MODEL, out, overrides=SMALL, training={"epochs": 1}, quiet=True)
+    train(tiny_dataset, MODEL, out, overrides=SMALL, training={"epochs": 1}, quiet=True, force=True)
     assert rundir.is_complete(out) and (out / "model.keras").stat().st_mtime_ns != first
     precious = tmp_path / "precious"
     precious.mkdir()
     (precious / "thesis.tex").write_text("years of work")
     with pytest.raises(InputError, match="does not look like a run directory"):
-        train(dataset, MODEL, precious, overrides=SMALL, training={"epochs": 1}, quiet=True, force=True)
+        train(tiny_dataset, MODEL, precious, overrides=SMALL, training={"epochs": 1}, quiet=True, force=True)
     assert (precious / "thesis.tex").exists()
 
 
 # ---------------------------------------------------------------- interruption
-def test_resume_after_interruption(dataset, tmp_path, capsys):
+def test_resume_after_interruption(tiny_dataset, tmp_path, capsys):
     out = tmp_path / "resumable"
     seen = {}
 
@@ -332,16 +323,16 @@ def test_resume_after_interruption(dataset, tmp_path, capsys):
                 raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        train(dataset, MODEL, out, overrides=SMALL, training={"epochs": 4, "seed": 1},
+        train(tiny_dataset, MODEL, out, overrides=SMALL, training={"epochs": 4, "seed": 1},
               quiet=True, callbacks=[Interrupt()])
     assert "--resume" in capsys.readouterr().err
     assert rundir.run_status(out) == "incomplete"
     assert not (out / "metrics.json").exists() and not (out / "model.keras").exists()
-    assert (out / train_mod.CHECKPOINT_DIR / train_mod.CHECKPOINT_FILE).is_file()
+    assert (out / checkpoint_mod.CHECKPOINT_DIR / checkpoint_mod.CHECKPOINT_FILE).is_file()
     with pytest.raises(InputError, match="--resume"):  # no silent overwrite
-        train(dataset, MODEL, out, overrides=SMALL, training={"epochs": 4, "seed": 1}, quiet=True)
+        train(tiny_dataset, MODEL, out, overrides=SMALL, training={"epochs": 4, "seed": 1}, quiet=True)
     with pytest.raises(InputError, match="differs"):  # resume must match the run
-        train(dataset, MODEL, out, overrides={**SMALL, "n_filters": 4},
+        train(tiny_dataset, MODEL, out, overrides={**SMALL, "n_filters": 4},
               training={"epochs": 4, "seed": 1}, quiet=True, resume=True)
 
     class Check(keras.callbacks.Callback):
@@ -349,7 +340,7 @@ def test_resume_after_interruption(dataset, tmp_path, capsys):
             seen["restored"] = self.model.get_weights()
             seen["restored_iterations"] = int(self.model.optimizer.iterations.numpy())
 
-    code_metrics = train(dataset, MODEL, out, overrides=SMALL, training={"epochs": 4, "seed": 1},
+    code_metrics = train(tiny_dataset, MODEL, out, overrides=SMALL, training={"epochs": 4, "seed": 1},
                          quiet=False, resume=True, callbacks=[Check()])
     assert "resuming" in capsys.readouterr().out
     assert code_metrics["status"] == "complete" and rundir.is_complete(out)
@@ -361,10 +352,10 @@ def test_resume_after_interruption(dataset, tmp_path, capsys):
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4]
     assert all(float(r["seconds"]) > 0 for r in rows)  # epoch 2's time survived the interruption
     with pytest.raises(InputError, match="already finished"):
-        train(dataset, MODEL, out, overrides=SMALL, training={"epochs": 4, "seed": 1}, resume=True)
+        train(tiny_dataset, MODEL, out, overrides=SMALL, training={"epochs": 4, "seed": 1}, resume=True)
 
 
-def test_cli_resume_uses_the_recorded_config_and_can_extend(dataset, data_file, tmp_path, capsys):
+def test_cli_resume_uses_the_recorded_config_and_can_extend(tiny_dataset, tiny_data_file, tmp_path, capsys):
     out = tmp_path / "cli-resume"
 
     class Interrupt(keras.callbacks.Callback):
@@ -372,12 +363,12 @@ def test_cli_resume_uses_the_recorded_config_and_can_extend(dataset, data_file, 
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        train(dataset, MODEL, out, overrides=SMALL, training={"epochs": 2, "seed": 5},
+        train(tiny_dataset, MODEL, out, overrides=SMALL, training={"epochs": 2, "seed": 5},
               quiet=True, callbacks=[Interrupt()])
     capsys.readouterr()
     original = json.loads((out / "config.json").read_text())
     # no --model or overrides: they come from the run's config.json
-    code, stdout, err = main_in_process(["--data", str(data_file), "--out", str(out), "--resume",
+    code, stdout, err = main_in_process(["--data", str(tiny_data_file), "--out", str(out), "--resume",
                                          "--epochs", "3"], capsys)
     assert code == 0, err
     assert "resuming" in stdout
@@ -391,11 +382,11 @@ def test_cli_resume_uses_the_recorded_config_and_can_extend(dataset, data_file, 
     assert (config["created"], config["command"]) == (original["created"], original["command"])
     assert len(config["resumed"]) == 1 and {"at", "command", "versions"} <= set(config["resumed"][0])
     # and the record is still a valid --config file
-    recorded_model, _, recorded_training = train_mod._settings_from_file(out / "config.json")
+    recorded_model, _, recorded_training = train_cli.settings_from_file(out / "config.json")
     assert recorded_model == MODEL and recorded_training["epochs"] == 3
 
 
-def test_resume_accepts_a_record_written_before_a_config_field_existed(dataset, tmp_path):
+def test_resume_accepts_a_record_written_before_a_config_field_existed(tiny_dataset, tmp_path):
     out = tmp_path / "old-record"
 
     class Interrupt(keras.callbacks.Callback):
@@ -404,23 +395,23 @@ def test_resume_accepts_a_record_written_before_a_config_field_existed(dataset, 
 
     old_model = {**SMALL, "dense_batch_norm": False}  # what every model was before the field
     with pytest.raises(KeyboardInterrupt):
-        train(dataset, MODEL, out, overrides=old_model, training={"epochs": 2, "seed": 2},
+        train(tiny_dataset, MODEL, out, overrides=old_model, training={"epochs": 2, "seed": 2},
               quiet=True, callbacks=[Interrupt()])
     config = json.loads((out / "config.json").read_text())
     del config["model_config"]["dense_batch_norm"]  # as an earlier version recorded it
     (out / "config.json").write_text(json.dumps(config))
     # the record reads back as the model it described, not as today's default
-    _, overrides, _ = train_mod._settings_from_file(out / "config.json")
+    _, overrides, _ = train_cli.settings_from_file(out / "config.json")
     assert overrides["dense_batch_norm"] is False
     with pytest.raises(InputError, match="model_config differs"):
-        train(dataset, MODEL, out, overrides=SMALL, training={"epochs": 2, "seed": 2},
+        train(tiny_dataset, MODEL, out, overrides=SMALL, training={"epochs": 2, "seed": 2},
               quiet=True, resume=True)
-    metrics = train(dataset, MODEL, out, overrides=old_model, training={"epochs": 2, "seed": 2},
+    metrics = train(tiny_dataset, MODEL, out, overrides=old_model, training={"epochs": 2, "seed": 2},
                     quiet=True, resume=True)
     assert metrics["status"] == "complete"
 
 
-def test_killed_before_first_epoch_is_not_resumable_nor_complete(dataset, tmp_path):
+def test_killed_before_first_epoch_is_not_resumable_nor_complete(tiny_dataset, tmp_path):
     out = tmp_path / "killed"
 
     class Die(keras.callbacks.Callback):
@@ -428,23 +419,23 @@ def test_killed_before_first_epoch_is_not_resumable_nor_complete(dataset, tmp_pa
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        train(dataset, MODEL, out, overrides=SMALL, training={"epochs": 2}, quiet=True,
+        train(tiny_dataset, MODEL, out, overrides=SMALL, training={"epochs": 2}, quiet=True,
               callbacks=[Die()])
     assert rundir.run_status(out) == "incomplete"
     with pytest.raises(InputError, match="no checkpoint"):
-        train(dataset, MODEL, out, overrides=SMALL, training={"epochs": 2}, quiet=True, resume=True)
+        train(tiny_dataset, MODEL, out, overrides=SMALL, training={"epochs": 2}, quiet=True, resume=True)
 
 
 # ---------------------------------------------------------------- divergence
-def test_diverging_run_fails_with_exit_1(dataset, data_file, tmp_path, capsys, monkeypatch):
+def test_diverging_run_fails_with_exit_1(tiny_dataset, tiny_data_file, tmp_path, capsys, monkeypatch):
     # a NaN label makes the loss (and then the weights) NaN, like a blown-up run
-    poisoned = SimpleNamespace(**{k: getattr(dataset, k) for k in (
+    poisoned = SimpleNamespace(**{k: getattr(tiny_dataset, k) for k in (
         "x_train", "x_valid", "x_test", "y_valid", "y_test", "task_names", "path")})
-    poisoned.y_train = dataset.y_train.astype(np.float32)
+    poisoned.y_train = tiny_dataset.y_train.astype(np.float32)
     poisoned.y_train[0, 0] = np.nan
     monkeypatch.setattr(simulate, "load", lambda path: poisoned)
     out = tmp_path / "nan"
-    code, _, err = main_in_process(["--data", str(data_file), "--model", MODEL, *SMALL_FLAGS,
+    code, _, err = main_in_process(["--data", str(tiny_data_file), "--model", MODEL, *SMALL_FLAGS,
                                     "--epochs", "3", "--quiet", "--out", str(out)], capsys)
     assert code == 1
     assert "diverged" in err and "Traceback" not in err

@@ -27,8 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from glifac.train import CHECKPOINT_DIR, CHECKPOINT_FILE  # noqa: E402  (no TensorFlow import)
+from glifac.training.checkpoint import has_checkpoint
 
 HERE = Path(__file__).resolve().parent
 PAPER_MODELS = [
@@ -80,7 +79,7 @@ def start_training(model: str, data: Path, out: Path, seed: int, epochs: int, th
     run_dir = out / model
     command = [sys.executable, "-m", "glifac", "train", "--data", str(data), "--model", model,
                "--seed", str(seed), "--epochs", str(epochs), "--out", str(run_dir)]
-    if (run_dir / CHECKPOINT_DIR / CHECKPOINT_FILE).is_file():
+    if has_checkpoint(run_dir):
         command.append("--resume")
     elif run_dir.exists():  # killed before its first checkpoint: nothing to resume, start again
         command.append("--force")

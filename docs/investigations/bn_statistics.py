@@ -23,10 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from glifac import rundir  # noqa: E402
-from simulate.errors import InputError  # noqa: E402
-from glifac.train import CHECKPOINT_DIR, CHECKPOINT_FILE  # noqa: E402  (no TensorFlow import)
+from glifac import rundir
+from simulate.errors import InputError
+from glifac.training.checkpoint import has_checkpoint, load_checkpoint
 
 
 def load_run_model(run: Path):
@@ -39,14 +38,12 @@ def load_run_model(run: Path):
 
     if status == "complete":
         return architectures.load_model(run / "model.keras"), "best weights, model.keras"
-    checkpoint = run / CHECKPOINT_DIR / CHECKPOINT_FILE
-    if status != "incomplete" or not checkpoint.is_file():
+    if status != "incomplete" or not has_checkpoint(run):
         raise InputError(f"{run}: {status} run with no model.keras or epoch checkpoint to read")
     config = json.loads((run / "config.json").read_text())
     model = architectures.build_from_config(config_from_dict(config["model_config"]))
-    with np.load(checkpoint, allow_pickle=False) as npz:
-        state = json.loads(str(npz["state"]))
-        arrays = [npz[f"model_{i}"] for i in range(state["n_model"])]
+    state, groups = load_checkpoint(run)
+    arrays = groups["model"]
     if [tuple(v.shape) for v in model.variables] != [a.shape for a in arrays]:
         raise InputError(f"{run}: checkpoint does not match the model in its config.json")
     for variable, array in zip(model.variables, arrays):
@@ -105,6 +102,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    from _cli import run  # benchmarks/ is on sys.path when run as a script
+    from simulate.command import run_command
 
-    run(main)
+    sys.exit(run_command(main))

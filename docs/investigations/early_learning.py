@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
 
 DEFAULT_VARIANTS = [  # presets have the dense BatchNorm; the "-noDenseBN" variants drop it
     "SATORI-noDenseBN=SATORI,dense_batch_norm=false",
@@ -60,17 +59,16 @@ def main() -> int:
     parser.add_argument("--variant", action="append", default=None, metavar="LABEL=PRESET[,k=v...]")
     args = parser.parse_args()
 
-    from glifac.cli import import_tensorflow_quietly, limit_threads
+    from glifac.runtime import import_tensorflow_quietly, limit_threads
 
     import_tensorflow_quietly()
     limit_threads(args.threads)
     import keras
-    import numpy as np
 
     import architectures
     import simulate
     from analysis.classification import classification_metrics
-    from glifac.train import predict
+    from architectures.access import predict_in_batches
 
     data = simulate.load(args.data)
     x = data.x_train[: args.n_train].astype("float32")
@@ -85,7 +83,7 @@ def main() -> int:
         curve, start = [], time.perf_counter()
         for _ in range(args.epochs):
             model.fit(x, y, batch_size=100, epochs=1, verbose=0)
-            curve.append(classification_metrics(y_valid, predict(model, x_valid), data.task_names)["aupr"])
+            curve.append(classification_metrics(y_valid, predict_in_batches(model, x_valid, 1000), data.task_names)["aupr"])
         results.append({"label": label, "preset": preset, "overrides": overrides, "val_aupr": curve,
                         "seconds": time.perf_counter() - start})
         print(f"{label:28s} val AUPR by epoch: {' '.join(f'{v:.3f}' for v in curve)}", flush=True)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from glifac.rundir import atomic_path
+from glifac.interpretation.config import METHODS
+from simulate.files import atomic_path
 
 
 def _pyplot():
@@ -88,7 +89,7 @@ def metrics_vs_threshold(rows: dict[str, list[dict]], path) -> Path:
     Parameters
     ----------
     rows : dict
-        ``{"glifac": [{"threshold", "auroc", "aupr", "snr"}, ...], "local": [...]}``.
+        Method key -> ``[{"threshold", "auroc", "aupr", "snr"}, ...]`` (scores.json rows).
     """
     plt = _pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
@@ -96,7 +97,7 @@ def metrics_vs_threshold(rows: dict[str, list[dict]], path) -> Path:
         t = [r["threshold"] for r in method_rows]
         for ax, key in zip(axes, ("auroc", "aupr", "snr")):
             values = [np.nan if r.get(key) is None else r[key] for r in method_rows]
-            ax.plot(t, values, marker="o", label=method)
+            ax.plot(t, values, marker="o", label=METHODS.get(method, method))
     for ax, key in zip(axes, ("AUROC", "AUPR (average precision)", "SNR (z-score)")):
         ax.set_xlabel("attention threshold")
         ax.set_title(key, fontsize=10)

@@ -6,7 +6,8 @@ import html
 import math
 from pathlib import Path
 
-from glifac.rundir import atomic_write_text
+from glifac.interpretation.config import METHODS
+from simulate.files import atomic_write_text
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;
@@ -81,8 +82,12 @@ def write_report(path, summary: dict, scores: dict, interactions: dict, filters:
     )
     parts.append("<h2>Summary</h2>")
     if summary.get("test_auroc") is not None:
+        pooled = ""
+        if summary.get("test_auroc_pooled") is not None:
+            pooled = (f"; over all labels pooled, as the paper reports it (keras.metrics.AUC): AUROC "
+                      f"{_fmt(summary['test_auroc_pooled'])}, AUPR {_fmt(summary['test_aupr_pooled'])}")
         parts.append(f"<p>Model test AUROC {_fmt(summary['test_auroc'])}, "
-                     f"AUPR {_fmt(summary['test_aupr'])} (macro means over tasks).</p>")
+                     f"AUPR {_fmt(summary['test_aupr'])} (macro means over tasks){pooled}.</p>")
     if not summary["scored"]:
         parts.append(f"<p class='warn'>Scoring skipped: {html.escape(summary['skip_reason'])}. "
                      "Maps, rankings and figures are still shown.</p>")
@@ -103,18 +108,18 @@ def write_report(path, summary: dict, scores: dict, interactions: dict, filters:
                      "Local-attention scores rank the instance-count map.</p>")
     for caption, figure in figures.items():
         parts.append(f"<h2>{html.escape(caption)}</h2>{_image(figure, caption)}")
-    if scores.get("glifac"):
+    if any(scores.get(method) for method in METHODS):
         parts.append("<h2>Scores per threshold</h2>")
-        for method in ("glifac", "local"):
+        for method, title in METHODS.items():
             columns = [("threshold", "threshold"), ("n_pairs", "attended pairs"), ("auroc", "AUROC"),
                        ("aupr", "AUPR (AP)"), ("aupr_trapezoid", "AUPR (trapezoid)"), ("snr", "SNR (z)"),
                        ("snr_top100", "SNR top-100")]
             if method == "local":
                 columns += [("tpr", "TPR"), ("ppv", "PPV")]
-            parts.append(f"<h3>{'GLIFAC' if method == 'glifac' else 'Local attention'}</h3>")
+            parts.append(f"<h3>{html.escape(title)}</h3>")
             parts.append(_table(scores[method], columns))
     for method, rows in interactions.items():
-        title = "GLIFAC" if method == "glifac" else "Local attention"
+        title = METHODS.get(method, method)
         parts.append(f"<h2>Ranked motif interactions: {title}</h2>")
         parts.append("<p class='note'>Each motif pair scored by its best filter pair; ground-truth pairs "
                      "highlighted.</p>")

@@ -21,9 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from glifac import rundir  # noqa: E402
-from simulate.errors import InputError  # noqa: E402
+from glifac import rundir
+from simulate.errors import InputError
 
 
 def main(argv=None) -> int:
@@ -64,6 +63,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    from _cli import run  # benchmarks/ is on sys.path when run as a script
+    from simulate.command import run_command
 
-    run(main)
+    sys.exit(run_command(main))

@@ -1,0 +1,211 @@
+"""From extracted arrays to labelled filters, interaction maps and scores (no model, no files).
+
+:func:`analyse` is the model-free half of :func:`glifac.interpretation.interpret`:
+given pooled feature maps, head-aggregated attention, a shuffled null and the
+first-layer filter PPMs, it labels the filters against the grammar's motifs
+(Tomtom), builds the GLIFAC and local-attention maps at every threshold and
+scores them against the grammar's interactions.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from glifac.interpretation.config import (AUTHORS_MIN_INFORMATION, HEADLINE_THRESHOLD, METHODS,
+                                          InterpretConfig, null_quantiles)
+
+
+@dataclass
+class Analysis:
+    """Everything :func:`analyse` computes; :mod:`glifac.interpretation.outputs` writes it.
+
+    Attributes
+    ----------
+    thresholds : list of float
+        Attention thresholds, null quantiles resolved.
+    threshold_labels : list of str
+    quantiles : dict
+        Null attention quantiles ``q90``, ``q95``, ``q99``.
+    filter_rows : list of dict
+        One per filter: label, best motif, q-value, information content, sites, JASPAR match.
+    labels : list of (str or None)
+        Each filter's motif label.
+    coverage : dict
+        :func:`analysis.filter_coverage` plus ``n_filters_matched``.
+    maps : dict
+        Method -> (T, F, F) symmetric maps (GLIFAC correlations; local-attention
+        counts symmetrized by the larger direction, as the authors do).
+    glifac, local : analysis.GlifacMaps, analysis.LocalAttentionMaps
+        The raw results (unsymmetrized maps, pair counts).
+    scores : dict
+        Method -> one row of scores per threshold.
+    headline_index : int
+        Index of the threshold nearest :data:`HEADLINE_THRESHOLD`.
+    interactions : dict
+        Method -> motif pairs ranked at the headline threshold.
+    scored : bool
+    skip_reason : str or None
+    truth : list of (motif_a, motif_b, logic)
+    """
+
+    thresholds: list
+    threshold_labels: list
+    quantiles: dict
+    filter_rows: list
+    labels: list
+    coverage: dict
+    maps: dict
+    glifac: object
+    local: object
+    scores: dict
+    headline_index: int
+    interactions: dict
+    scored: bool
+    skip_reason: str | None
+    truth: list
+
+    def headline(self) -> list[dict]:
+        """The headline row of every method (empty when not scored)."""
+        if not self.scored:
+            return []
+        keys = ("threshold", "auroc", "aupr", "snr", "snr_top100", "tpr", "ppv")
+        return [{"method": method, **{k: self.scores[method][self.headline_index].get(k) for k in keys}}
+                for method in METHODS]
+
+
+def analyse(features, attention, null_attention, ppms, n_sites, grammar, config: InterpretConfig,
+            verbose: bool = False) -> Analysis:
+    """Label filters, build interaction maps at every threshold and score them.
+
+    Parameters
+    ----------
+    features : numpy.ndarray, shape (N, L', F)
+        Pooled feature maps.
+    attention : numpy.ndarray, shape (N, L', L')
+        Head-aggregated attention, diagonal 0.
+    null_attention : numpy.ndarray, shape (N0, L', L')
+        The same for dinucleotide-shuffled sequences.
+    ppms : numpy.ndarray, shape (F, W, 4)
+        First-layer filter PPMs.
+    n_sites : numpy.ndarray, shape (F,)
+        Windows behind each PPM.
+    grammar : simulate.Grammar or None
+        Ground truth; None skips labelling against it and scoring.
+    config : InterpretConfig
+    verbose : bool
+        Progress lines on stderr.
+    """
+    from analysis import (filter_coverage, glifac_maps, information_content, local_attention_maps,
+                          match_filters, motif_pair_table)
+    from glifac.progress import say
+    from simulate.jaspar import jaspar_ppms
+
+    quantiles = null_quantiles(null_attention)
+    items = config.threshold_items
+    values = [quantiles[label] if value is None else value for value, label in items]
+    labels_t = [f"null {label} = {quantiles[label]:.3f}" if value is None else label for value, label in items]
+
+    say("matching filters to motifs (Tomtom)", verbose)
+    n_filters = ppms.shape[0]
+    ic = information_content(ppms)
+    filter_rows = [{"filter": f, "label": None, "qvalue": None, "pvalue": None, "information_content": float(ic[f]),
+                    "n_sites": int(n_sites[f]), "jaspar_match": None} for f in range(n_filters)]
+    labels: list[str | None] = [None] * n_filters
+    coverage: dict = {}
+    _, background = jaspar_ppms()
+    if grammar is not None:
+        names = grammar.motif_names
+        matches = match_filters(ppms, [m.ppm for m in grammar.motifs], names, n_sites=n_sites,
+                                background_ppms=background)
+        labels = [m.label for m in matches]
+        for row, match in zip(filter_rows, matches):
+            row.update(label=match.label, best_motif=match.best_motif, qvalue=match.qvalue, pvalue=match.pvalue,
+                       strand=match.strand)
+        coverage = filter_coverage(labels, names)
+        coverage["n_filters_matched"] = int(sum(label is not None for label in labels))
+    if config.jaspar:
+        jaspar_names, jaspar_all = jaspar_ppms(with_ids=True)
+        hits = match_filters(ppms, jaspar_all, jaspar_names, n_sites=n_sites)
+        for row, hit in zip(filter_rows, hits):
+            row["jaspar_match"] = hit.label
+            row["jaspar_qvalue"] = hit.qvalue
+        coverage["n_filters_jaspar_only"] = int(
+            sum(row["jaspar_match"] is not None and row["label"] is None for row in filter_rows))
+
+    say(f"GLIFAC and local attention at {len(values)} thresholds", verbose)
+    glifac = glifac_maps(features, attention, values, random_state=config.seed)
+    local = local_attention_maps(features, attention, values)
+    maps = {"glifac": glifac.maps, "local": np.maximum(local.counts, np.transpose(local.counts, (0, 2, 1)))
+            .astype(float)}
+    n_pairs = {"glifac": glifac.n_attended, "local": local.n_pairs}
+
+    skip_reason = None
+    if grammar is None:
+        skip_reason = "the dataset has no ground-truth grammar"
+    elif not grammar.interactions:
+        skip_reason = "the grammar has no interactions"
+    elif not any(label is not None for label in labels):
+        skip_reason = "no filter matched a grammar motif"
+    scored = skip_reason is None
+    truth = grammar.interaction_pairs() if grammar is not None else []
+    truth_pairs = [(a, b) for a, b, _ in truth]
+    authors_filters = {"glifac": ic > AUTHORS_MIN_INFORMATION, "local": None}
+
+    scores: dict[str, list[dict]] = {method: [] for method in METHODS}
+    for k, (value, label) in enumerate(zip(values, labels_t)):
+        for method in METHODS:
+            row = {"threshold": value, "threshold_label": label, "n_pairs": int(n_pairs[method][k])}
+            if method == "glifac":
+                row["n_random_pairs"] = int(glifac.n_random[k])
+            if scored and glifac.n_attended[k] == 0:
+                # an all-zero map would score AUROC 0.5 as if measured
+                row.update(auroc=None, aupr=None, snr=None, reason="no attended pairs at this threshold")
+            elif scored:
+                row.update(_metrics(maps[method][k], labels, truth_pairs, authors_filters[method]))
+                if method == "local":
+                    row.update(_instance_scores(local.counts[k], labels, truth_pairs))
+            scores[method].append(row)
+
+    headline_index = int(np.argmin([abs(v - HEADLINE_THRESHOLD) for v in values]))
+    interactions = {}
+    if grammar is not None and any(label is not None for label in labels):
+        interactions = {method: motif_pair_table(maps[method][headline_index], labels, truth_pairs)
+                        for method in METHODS}
+        for rows in interactions.values():
+            for rank, row in enumerate(rows, 1):
+                row["rank"] = rank
+    return Analysis(thresholds=values, threshold_labels=labels_t, quantiles=quantiles, filter_rows=filter_rows,
+                    labels=labels, coverage=coverage, maps=maps, glifac=glifac, local=local, scores=scores,
+                    headline_index=headline_index, interactions=interactions, scored=scored,
+                    skip_reason=skip_reason, truth=truth)
+
+
+def _metrics(score_map, labels, truth_pairs, authors_filters=None) -> dict:
+    """Our metrics over labelled filter pairs, plus the authors' variants over their candidates.
+
+    The authors' evaluation (``InteractionPipeline.py``) also counts pairs with
+    an unlabelled filter as negatives and, for GLIFAC, first drops filters whose
+    PPM holds at most 0.5 bits (``authors_filters`` marks the rest);
+    ``snr_top100``, ``aupr_trapezoid``, ``auroc_authors`` and ``aupr_authors``
+    are computed over that candidate set so they can be compared with the paper.
+    """
+    from analysis import interaction_metrics
+
+    ours = interaction_metrics(score_map, labels, truth_pairs)
+    authors = interaction_metrics(score_map, labels, truth_pairs, include_unlabelled=True,
+                                  candidate_filters=authors_filters)
+    ours.update(snr_top100=authors["snr_top100"], aupr_trapezoid=authors["aupr_trapezoid"],
+                auroc_authors=authors["auroc"], aupr_authors=authors["aupr"])
+    return ours
+
+
+def _instance_scores(counts, labels, truth_pairs) -> dict:
+    """Local attention's TPR and PPV over interaction instances; its reason kept apart from the ranking's."""
+    from analysis import local_attention_scores
+
+    instance = local_attention_scores(counts, labels, truth_pairs)
+    reason = instance.pop("reason", None)
+    if reason:
+        instance["instance_reason"] = reason
+    return instance
