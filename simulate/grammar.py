@@ -126,12 +126,21 @@ class Grammar:
         return json.dumps(self.to_dict())
 
 
+def _grammars_dir() -> Path:
+    return Path(str(resources.files("simulate") / "grammars"))
+
+
 def default_grammar_path() -> Path:
-    return Path(str(resources.files("simulate") / "grammars" / DEFAULT_GRAMMAR))
+    return _grammars_dir() / DEFAULT_GRAMMAR
+
+
+def shipped_grammars() -> list[str]:
+    """Names of the grammars shipped with the package (``paper``, ...), usable as ``--grammar NAME``."""
+    return sorted(p.stem for p in _grammars_dir().glob("*.json"))
 
 
 def load_grammar(path: str | Path | None = None) -> Grammar:
-    """Read and resolve a grammar file (``None``: the paper's default grammar).
+    """Read and resolve a grammar: a file path, a shipped grammar's name, or ``None`` (the paper's).
 
     Raises
     ------
@@ -139,9 +148,13 @@ def load_grammar(path: str | Path | None = None) -> Grammar:
         Missing or malformed file, unknown JASPAR ID, invalid PPM, an
         interaction naming a motif not in the grammar.
     """
-    path = default_grammar_path() if path is None else Path(path)
+    if path is None:
+        path = default_grammar_path()
+    elif not Path(path).is_file() and str(path) in shipped_grammars():
+        path = _grammars_dir() / f"{path}.json"
+    path = Path(path)
     if not path.is_file():
-        raise InputError(f"grammar file not found: {path}")
+        raise InputError(f"grammar file not found: {path} (shipped grammars: {', '.join(shipped_grammars())})")
     try:
         spec = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

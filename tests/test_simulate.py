@@ -383,3 +383,12 @@ def test_cli_refuses_to_overwrite_without_force(tmp_path):
     assert out.read_bytes() == b"precious"
     result = run_cli("--n", "10", "--out", str(out), "--force", "--quiet")
     assert result.returncode == 0 and simulate.load(out).n_tasks == 12
+
+
+def test_shipped_grammars_load_by_name():
+    from simulate.grammar import shipped_grammars
+
+    assert "paper" in shipped_grammars()
+    assert simulate.load_grammar("paper").to_dict() == simulate.load_grammar().to_dict()
+    with pytest.raises(simulate.InputError, match="shipped grammars: .*paper"):
+        simulate.load_grammar("no-such-grammar")
