@@ -5,10 +5,10 @@ Sampling scheme (documented contract, see README "Simulated data"):
 1. Each sequence draws its number of instances K uniformly from
    ``grammar.sampling["instances"]`` (default 1..5).
 2. With probability ``pair_probability`` (default 0.5) a sequence is *seeded*
-   with one interaction chosen uniformly: both of its motifs fill two of the K
-   slots (K is raised to 2 if it was 1). All other slots draw a motif uniformly
+   with one pair chosen uniformly among the interactions and the decoys: both
+   of its motifs fill two of the K slots (K is raised to 2 if it was 1). All other slots draw a motif uniformly
    from the grammar, with replacement. Without seeding, an AND label needs two
-   independent hits and its positive rate falls to about 0.03; with seeding the
+   independent hits and its positive rate falls to about 0.05; with seeding the
    default grammar gives AND ~0.15, XOR ~0.12, independent ~0.16.
 3. Slots are put in random order and placed left to right without overlap:
    the free bases beyond the compulsory ``min_gap`` spacers are split among the
@@ -135,9 +135,10 @@ def _draw_slots(grammar: Grammar, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
     lo, hi = sampling["instances"]
     counts = rng.integers(lo, hi + 1, size=n)
     slots = rng.integers(0, len(grammar.motifs), size=(n, hi))
-    if grammar.interactions and sampling["pair_probability"] > 0:
+    pairs = grammar.seeded_pairs()
+    if pairs and sampling["pair_probability"] > 0:
         seeded = rng.random(n) < sampling["pair_probability"]
-        pair_index = np.array([[grammar.index(name) for name in i.motifs] for i in grammar.interactions])
+        pair_index = np.array([[grammar.index(name) for name in pair] for pair in pairs])
         chosen = pair_index[rng.integers(0, len(pair_index), size=n)]
         slots[seeded, :2] = chosen[seeded]
         counts[seeded] = np.maximum(counts[seeded], 2)

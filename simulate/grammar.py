@@ -8,14 +8,28 @@ A grammar is a JSON file (see ``grammars/paper.json``, the default)::
                 {"name": "M3", "jaspar_id": "MA0002.2"}],
      "interactions": [{"motifs": ["M1", "M2"], "logic": "and"}]}
 
+``decoys`` (optional)
+    pairs of motifs seeded together exactly as interacting pairs are (same
+    rule, same probability) but labelled independently:
+    ``"decoys": [{"motifs": ["M3", "M4"]}]``. They co-occur as often as the
+    true pairs, so a method that recovers true pairs only because they
+    co-occur ranks decoys as high; see ``grammars/paper-decoys.json``.
+``extends`` (optional)
+    a shipped grammar's name (or a path, relative to this file) whose fields
+    this file starts from; its own fields replace the base's. How
+    ``paper-decoys.json`` adds decoys to the paper's grammar without writing
+    its motifs again.
+
 Optional sampling fields (defaults in :data:`SAMPLING_DEFAULTS`):
 
 ``instances``
     ``[min, max]`` motif instances per sequence (default ``[1, 5]``).
 ``pair_probability``
-    probability that a sequence is seeded with both motifs of one interaction,
-    chosen uniformly among the interactions (default 0.5). Without it an AND
-    label needs two independent hits and is rare; see ``simulate.generate``.
+    probability that a sequence is seeded with both motifs of one pair,
+    chosen uniformly among the interactions and decoys (default 0.5). With 0
+    nothing is seeded and motifs co-occur only by chance: an AND label then
+    needs two independent hits and its positive rate falls from ~0.15 to
+    ~0.05 with the paper's grammar (``grammars/paper-unseeded.json``); see ``simulate.generate``.
 ``background``
     base composition ``[pA, pC, pG, pT]`` of the i.i.d. background (default uniform).
 ``min_gap``
@@ -23,7 +37,7 @@ Optional sampling fields (defaults in :data:`SAMPLING_DEFAULTS`):
     instance and either sequence end (default 1).
 
 Motif order in the file is task order. A motif may take part in at most one
-interaction, so every label has exactly one rule.
+interaction or decoy pair, so every label has exactly one rule.
 """
 from __future__ import annotations
 
@@ -83,6 +97,7 @@ class Grammar:
 
     motifs: tuple[Motif, ...]
     interactions: tuple[Interaction, ...] = ()
+    decoys: tuple[tuple[str, str], ...] = ()
     sampling: dict = field(default_factory=lambda: dict(SAMPLING_DEFAULTS))
     jaspar_release: str | None = None
     description: str = ""
@@ -102,6 +117,10 @@ class Grammar:
         """Ground-truth pairs as ``(motif_a, motif_b, logic)``."""
         return [(i.motifs[0], i.motifs[1], i.logic) for i in self.interactions]
 
+    def seeded_pairs(self) -> list[tuple[str, str]]:
+        """Every pair a sequence may be seeded with: the interactions, then the decoys."""
+        return [tuple(i.motifs) for i in self.interactions] + list(self.decoys)
+
     def min_length(self) -> int:
         """Shortest sequence that can hold the most instances of the widest motif."""
         n_max = self.sampling["instances"][1]
@@ -119,6 +138,7 @@ class Grammar:
             "interactions": [
                 {"motifs": list(i.motifs), "logic": i.logic} for i in self.interactions
             ],
+            "decoys": [{"motifs": list(pair)} for pair in self.decoys],
             **{key: self.sampling[key] for key in SAMPLING_DEFAULTS},
         }
 
@@ -155,11 +175,25 @@ def load_grammar(path: str | Path | None = None) -> Grammar:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"grammar file not found: {path} (shipped grammars: {', '.join(shipped_grammars())})")
+    return grammar_from_dict(_read_spec(path), where=str(path))
+
+
+def _read_spec(path: Path, seen: tuple = ()) -> dict:
+    """A grammar file's specification with its ``extends`` chain resolved."""
     try:
         spec = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"grammar file {path} is not valid JSON ({exc})") from None
-    return grammar_from_dict(spec, where=str(path))
+    if not isinstance(spec, dict) or "extends" not in spec:
+        return spec
+    base = str(spec.pop("extends"))
+    base_path = path.parent / base if (path.parent / base).is_file() else _grammars_dir() / f"{base}.json"
+    if not base_path.is_file():
+        raise InputError(f"{path}: 'extends' names {base!r}, which is neither a file beside it nor a shipped "
+                         f"grammar ({', '.join(shipped_grammars())})")
+    if base_path.resolve() in seen:
+        raise InputError(f"{path}: 'extends' goes round in a circle")
+    return {**_read_spec(base_path, seen + (path.resolve(),)), **spec}
 
 
 def grammar_from_json(text: str) -> Grammar:
@@ -185,16 +219,21 @@ def grammar_from_dict(spec: dict, where: str = "grammar") -> Grammar:
     if not isinstance(raw_interactions, list):
         raise InputError(f"{where}: 'interactions' must be a list")
     interactions = tuple(_parse_interaction(entry, names, where) for entry in raw_interactions)
-    seen: dict[str, int] = {}
-    for number, interaction in enumerate(interactions):
-        for name in interaction.motifs:
+    raw_decoys = spec.get("decoys", [])
+    if not isinstance(raw_decoys, list):
+        raise InputError(f"{where}: 'decoys' must be a list")
+    decoys = tuple(_parse_pair(entry, names, where, "decoy") for entry in raw_decoys)
+    seen: set[str] = set()
+    for pair in [i.motifs for i in interactions] + list(decoys):
+        for name in pair:
             if name in seen:
-                raise InputError(f"{where}: motif {name} is in more than one interaction")
-            seen[name] = number
+                raise InputError(f"{where}: motif {name} is in more than one interaction or decoy pair")
+            seen.add(name)
     sampling = _parse_sampling(spec, where)
     return Grammar(
         motifs=motifs,
         interactions=interactions,
+        decoys=decoys,
         sampling=sampling,
         jaspar_release=release if any(m.source != "ppm" for m in motifs) else spec.get("jaspar_release"),
         description=str(spec.get("description", "")),
@@ -220,15 +259,20 @@ def _validate_ppm(rows, name: str, where: str) -> np.ndarray:
     return check_ppm(rows, f"{where}: motif {name} ppm")
 
 
-def _parse_interaction(entry, names: list[str], where: str) -> Interaction:
+def _parse_pair(entry, names: list[str], where: str, kind: str) -> tuple[str, str]:
     if not isinstance(entry, dict) or not isinstance(entry.get("motifs"), list) or len(entry["motifs"]) != 2:
-        raise InputError(f"{where}: each interaction needs 'motifs': [A, B]")
+        raise InputError(f"{where}: each {kind} needs 'motifs': [A, B]")
     a, b = (str(m) for m in entry["motifs"])
     for motif in (a, b):
         if motif not in names:
-            raise InputError(f"{where}: interaction names motif {motif}, which is not in the grammar")
+            raise InputError(f"{where}: {kind} names motif {motif}, which is not in the grammar")
     if a == b:
-        raise InputError(f"{where}: interaction pairs motif {a} with itself")
+        raise InputError(f"{where}: {kind} pairs motif {a} with itself")
+    return a, b
+
+
+def _parse_interaction(entry, names: list[str], where: str) -> Interaction:
+    a, b = _parse_pair(entry, names, where, "interaction")
     logic = str(entry.get("logic", "")).lower()
     if logic not in LOGICS:
         raise InputError(f"{where}: interaction {a}/{b} logic must be one of {', '.join(LOGICS)}")
@@ -250,7 +294,7 @@ def _parse_sampling(spec: dict, where: str) -> dict:
     p = sampling["pair_probability"]
     if not isinstance(p, (int, float)) or isinstance(p, bool) or not 0 <= p <= 1:
         raise InputError(f"{where}: 'pair_probability' must be a number in [0, 1]")
-    if p > 0 and lo_hi[1] < 2 and spec.get("interactions"):
+    if p > 0 and lo_hi[1] < 2 and (spec.get("interactions") or spec.get("decoys")):
         raise InputError(f"{where}: 'pair_probability' > 0 needs at least 2 instances per sequence")
     try:
         background = np.asarray(sampling["background"], dtype=float) if isinstance(sampling["background"], list) else None

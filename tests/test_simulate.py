@@ -392,3 +392,61 @@ def test_shipped_grammars_load_by_name():
     assert simulate.load_grammar("paper").to_dict() == simulate.load_grammar().to_dict()
     with pytest.raises(simulate.InputError, match="shipped grammars: .*paper"):
         simulate.load_grammar("no-such-grammar")
+
+
+# ---------------------------------------------------------------- decoy pairs
+
+def _presence(sim, n_motifs):
+    presence = np.zeros((len(sim.x), n_motifs), dtype=bool)
+    presence[sim.placements[:, 0], sim.placements[:, 1]] = True
+    return presence
+
+
+def test_decoy_pairs_co_occur_like_true_pairs_but_are_labelled_independently():
+    """paper-decoys: the six seeded pairs (4 true, 2 decoys) share one presence correlation
+    (about 0.31 each, against at most 0.05 for unseeded pairs), and a decoy motif's label is its presence."""
+    g = simulate.load_grammar("paper-decoys")
+    assert g.decoys == (("CEBPB", "NFIB"), ("TEAD1", "YY1"))
+    sim = simulate_sequences(g, 30000, seed=5)
+    presence = _presence(sim, len(g.motifs))
+    corr = np.corrcoef(presence.T.astype(float))
+    index = {name: k for k, name in enumerate(g.motif_names)}
+    seeded = {frozenset(pair) for pair in g.seeded_pairs()}
+    r_true = [corr[index[a], index[b]] for a, b, _ in g.interaction_pairs()]
+    r_decoy = [corr[index[a], index[b]] for a, b in g.decoys]
+    # sd of a correlation estimate from 30k sequences is about 0.006
+    assert abs(np.mean(r_decoy) - np.mean(r_true)) < 0.02 and max(r_true + r_decoy) - min(r_true + r_decoy) < 0.05
+    others = [corr[i, j] for i in range(12) for j in range(i + 1, 12)
+              if frozenset((g.motif_names[i], g.motif_names[j])) not in seeded]
+    assert max(others) < 0.1 < min(r_true + r_decoy)
+    for pair in g.decoys:
+        for name in pair:
+            np.testing.assert_array_equal(sim.y[:, index[name]], presence[:, index[name]])
+    np.testing.assert_array_equal(sim.y, labels_from_presence(presence, g))
+
+
+def test_decoys_dilute_each_pair_seeding_evenly():
+    """With 4 interactions and 2 decoys, each of the 6 pairs seeds 1/6 of the seeded half."""
+    g = simulate.load_grammar("paper-decoys")
+    sim = simulate_sequences(g, 30000, seed=6)
+    presence = _presence(sim, len(g.motifs))
+    index = {name: k for k, name in enumerate(g.motif_names)}
+    both = [np.mean(presence[:, index[a]] & presence[:, index[b]]) for a, b in g.seeded_pairs()]
+    assert max(both) - min(both) < 0.012  # binomial sd of each rate is about 0.002
+
+
+def test_grammar_rejects_bad_decoys(tmp_path):
+    base = {"motifs": [{"name": n, "ppm": [[1, 0, 0, 0]] * 4} for n in "ABCD"],
+            "interactions": [{"motifs": ["A", "B"], "logic": "and"}]}
+    for decoys, message in (([{"motifs": ["A", "C"]}], "more than one"), ([{"motifs": ["C", "Z"]}], "not in"),
+                            ([{"motifs": ["C", "C"]}], "itself"), ({"motifs": ["C", "D"]}, "must be a list")):
+        with pytest.raises(simulate.InputError, match=message):
+            grammar_from_dict({**base, "decoys": decoys})
+    loop = tmp_path / "loop.json"
+    loop.write_text(json.dumps({"extends": "loop.json"}))
+    with pytest.raises(simulate.InputError, match="circle"):
+        simulate.load_grammar(loop)
+    child = tmp_path / "child.json"
+    child.write_text(json.dumps({"extends": "paper", "pair_probability": 0.25}))
+    assert simulate.load_grammar(child).sampling["pair_probability"] == 0.25
+    assert simulate.load_grammar(child).motif_names == simulate.load_grammar().motif_names
