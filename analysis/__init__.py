@@ -4,6 +4,7 @@ One module per verb; one-hot sequences are (N, L, 4), channels last, A C G T.
 No Keras import here: models enter :mod:`analysis.extract` as callables.
 """
 from analysis.classification import binary_crossentropy, classification_metrics, pooled_auc
+from analysis.cooccurrence import motif_presence, presence_correlation
 from analysis.correlation import (CorrelationAccumulator, GlifacMap, GlifacMaps, correlation_map, glifac_map,
                                   glifac_maps, symmetrize)
 from analysis.filters import (FilterPPMAccumulator, filter_ppms, information_content, max_activations,
@@ -11,7 +12,8 @@ from analysis.filters import (FilterPPMAccumulator, filter_ppms, information_con
 from analysis.local_attention import (LocalAttentionMap, LocalAttentionMaps, active_filters, interaction_counts,
                                       local_attention_map, local_attention_maps)
 from analysis.pairs import aggregate_heads, attended_pairs, random_pairs
-from analysis.scoring import filter_pair_scores, interaction_metrics, local_attention_scores, motif_pair_table
+from analysis.scoring import (filter_pair_scores, interaction_metrics, local_attention_scores, motif_pair_metrics,
+                              motif_pair_table)
 from analysis.shuffle import dinucleotide_shuffle
 from analysis.tomtom import (FilterMatch, benjamini_hochberg, filter_coverage, match_filters, matches_to_columns,
                              tomtom_pvalues)
@@ -46,9 +48,12 @@ __all__ = [
     "match_filters",
     "matches_to_columns",
     "max_activations",
+    "motif_pair_metrics",
+    "motif_presence",
     "motif_pair_table",
     "pooled_auc",
     "position_information_content",
+    "presence_correlation",
     "random_pairs",
     "symmetrize",
     "tomtom_pvalues",

@@ -328,7 +328,7 @@ class GlifacMap:
 
 
 def glifac_maps(feature_maps, attention, thresholds, random_state=None, chunk_size: int = 1000,
-                fill_value: float = 0.0) -> GlifacMaps:
+                fill_value: float = 0.0, attended: bool = True) -> GlifacMaps:
     """GLIFAC maps for many attention thresholds in one pass over the data.
 
     For every threshold ``t`` the pairs are all ``(s, i, j)`` with
@@ -344,6 +344,13 @@ def glifac_maps(feature_maps, attention, thresholds, random_state=None, chunk_si
     a call with several thresholds equals separate calls with one each.
     Results depend on ``chunk_size`` only through the random pairs.
 
+    ``attended=False`` gives the attention-free control: at each threshold
+    (and in each chunk) the attended pairs are replaced by as many more random
+    pairs, so the map rests on the same number of pairs, all random (the
+    first ``2 n_attended(t, c)`` of the same stream). Attention then only sets
+    how many pairs there are; what the map shows comes from which filters are
+    active together in the same sequences.
+
     Parameters
     ----------
     feature_maps : array_like, shape (N, L, F)
@@ -358,6 +365,9 @@ def glifac_maps(feature_maps, attention, thresholds, random_state=None, chunk_si
         Sequences per chunk; memory is O(chunk_size × L × (L + F) + F²).
     fill_value : float, default 0.0
         For filters constant over the pairs and thresholds with no pairs.
+    attended : bool, default True
+        False: the attention-free control described above (``n_random`` is
+        then twice ``n_attended``).
 
     Returns
     -------
@@ -390,17 +400,19 @@ def glifac_maps(feature_maps, attention, thresholds, random_state=None, chunk_si
                 masks.append(m)
             counts = np.array([m.sum() for m in masks], dtype=np.int64)
             n_att += counts
-            flat = _draw_flat(np.random.RandomState(seeds[c]), int(counts.max()), b - a, L)
+            per_pair = 1 if attended else 2  # random pairs drawn per attended pair
+            flat = _draw_flat(np.random.RandomState(seeds[c]), per_pair * int(counts.max()), b - a, L)
             dense = _flat_to_dense_index(flat, L)
             for k, m in enumerate(masks):
                 if counts[k] == 0:
                     continue
-                w = m.astype(np.float64)
-                w += np.bincount(dense[:counts[k]], minlength=w.size).reshape(w.shape)
+                w = m.astype(np.float64) if attended else np.zeros(m.shape)
+                w += np.bincount(dense[:per_pair * counts[k]], minlength=w.size).reshape(w.shape)
                 accs[k]._update_weighted(x, w)
     raw = np.stack([acc.result(fill_value) for acc in accs])
     maps = np.stack([symmetrize(r) for r in raw])
-    return GlifacMaps(thresholds=thr, maps=maps, raw=raw, n_attended=n_att, n_random=n_att.copy())
+    return GlifacMaps(thresholds=thr, maps=maps, raw=raw, n_attended=n_att,
+                      n_random=n_att.copy() if attended else 2 * n_att)
 
 
 def glifac_map(feature_maps, attention, threshold: float, random_state=None, chunk_size: int = 1000,

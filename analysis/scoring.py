@@ -28,6 +28,7 @@ __all__ = [
     "filter_pair_scores",
     "interaction_metrics",
     "local_attention_scores",
+    "motif_pair_metrics",
     "motif_pair_table",
 ]
 
@@ -332,3 +333,86 @@ def local_attention_scores(count_map, filter_labels, interactions) -> dict:
         "missed": missed,
         "reason": "; ".join(reasons) or None,
     }
+
+
+def motif_pair_metrics(pair_scores, motif_names, interactions, decoys=()) -> dict:
+    """Rank every pair of distinct motifs by a score and ask where the true pairs land.
+
+    The motif-level counterpart of :func:`interaction_metrics`, for methods
+    that score motif pairs directly (co-occurrence, in-silico interaction tests)
+    and for filter maps reduced to their best filter pair per motif pair
+    (:func:`motif_pair_table`). Every one of the M(M-1)/2 pairs is a
+    candidate; a pair without a score (a motif no filter learned) ranks below
+    all scored ones.
+
+    Parameters
+    ----------
+    pair_scores : dict or array_like
+        ``{(motif_a, motif_b): score}`` (unordered; ``motif_pair_table`` rows
+        also work as an iterable of dicts with ``motif_a``, ``motif_b``,
+        ``score``), or a symmetric (M, M) matrix in ``motif_names`` order.
+    motif_names : sequence of str, length M
+    interactions : iterable of motif pairs (the positives)
+    decoys : iterable of motif pairs, optional
+        Pairs that co-occur like the true pairs but do not interact (the hard negatives).
+
+    Returns
+    -------
+    dict
+        ``motif_auroc``, ``motif_aupr`` (average precision) over all pairs;
+        ``motif_auroc_vs_decoys``: true pairs against decoy pairs only (NaN
+        without decoys); ``n_motif_pairs``, ``n_motif_pairs_scored``,
+        ``n_true_pairs``, ``n_decoy_pairs``; ``true_ranks``, ``decoy_ranks``
+        (1 = highest score).
+    """
+    names = [str(n) for n in motif_names]
+    if len(set(names)) != len(names) or len(names) < 2:
+        raise InputError("motif_names must hold at least two distinct names")
+    truth = normalize_interactions(interactions)
+    decoy_set = normalize_interactions(decoys)
+    lookup = _pair_lookup(pair_scores, names)
+    a_idx, b_idx = np.triu_indices(len(names), k=1)
+    keys = [frozenset((names[a], names[b])) for a, b in zip(a_idx.tolist(), b_idx.tolist())]
+    raw = np.array([lookup.get(key, np.nan) for key in keys], dtype=np.float64)
+    scored = np.isfinite(raw)
+    floor = (raw[scored].min() - 1.0) if scored.any() else 0.0
+    scores = np.where(scored, raw, floor)
+    is_true = np.array([key in truth for key in keys])
+    is_decoy = np.array([key in decoy_set for key in keys])
+    order = np.argsort(-scores, kind="stable")
+    rank = np.empty(len(keys), dtype=np.int64)
+    rank[order] = np.arange(1, len(keys) + 1)
+    out = {"motif_auroc": np.nan, "motif_aupr": np.nan, "motif_auroc_vs_decoys": np.nan,
+           "n_motif_pairs": len(keys), "n_motif_pairs_scored": int(scored.sum()),
+           "n_true_pairs": int(is_true.sum()), "n_decoy_pairs": int(is_decoy.sum()), "true_ranks": sorted(rank[is_true].tolist()),
+           "decoy_ranks": sorted(rank[is_decoy].tolist())}
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    if 0 < is_true.sum() < len(keys):
+        out["motif_auroc"] = float(roc_auc_score(is_true, scores))
+        out["motif_aupr"] = float(average_precision_score(is_true, scores))
+    if is_true.any() and is_decoy.any():
+        both = is_true | is_decoy
+        out["motif_auroc_vs_decoys"] = float(roc_auc_score(is_true[both], scores[both]))
+    return out
+
+
+def _pair_lookup(pair_scores, names) -> dict:
+    """``{frozenset((a, b)): score}`` from a dict, motif_pair_table rows or an (M, M) matrix."""
+    if isinstance(pair_scores, dict):
+        return {frozenset(map(str, key)): float(value) for key, value in pair_scores.items()
+                if value is not None}
+    if isinstance(pair_scores, np.ndarray) or (isinstance(pair_scores, (list, tuple)) and pair_scores
+                                               and not isinstance(pair_scores[0], dict)):
+        m = _square(pair_scores, "pair_scores")
+        if m.shape[0] != len(names):
+            raise InputError(f"pair_scores is {m.shape[0]} x {m.shape[0]} for {len(names)} motifs")
+        return {frozenset((names[a], names[b])): float(max(m[a, b], m[b, a]))
+                for a in range(len(names)) for b in range(a + 1, len(names))}
+    lookup = {}
+    for row in pair_scores:
+        if row.get("score") is None or not np.isfinite(row["score"]):
+            continue
+        key = frozenset((str(row["motif_a"]), str(row["motif_b"])))
+        lookup[key] = max(lookup.get(key, -np.inf), float(row["score"]))
+    return lookup

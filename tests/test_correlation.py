@@ -209,6 +209,32 @@ def test_glifac_map_equals_explicit_pairs_under_documented_scheme():
     np.testing.assert_allclose(res.map, symmetrize(res.raw))
 
 
+def test_attention_free_control_uses_twice_as_many_random_pairs_and_no_attended_ones():
+    """attended=False: per chunk, the first 2k pairs of the same random stream, where k is the
+    chunk's attended-pair count; so a planted attended-pair signal disappears from the map."""
+    rs = np.random.RandomState(6)
+    fm, att = rs.gamma(1.5, size=(20, 8, 5)), toy_attention(rs)
+    control = glifac_maps(fm, att, [0.2], random_state=42, chunk_size=7, attended=False)
+    seeds = np.random.RandomState(42).randint(2**31 - 1, size=3)
+    parts = []
+    for c, a in enumerate(range(0, 20, 7)):
+        k = attended_pairs(att[a:a + 7], 0.2)[0].size
+        parts.append(random_pairs(2 * k, min(7, 20 - a), 8, np.random.RandomState(seeds[c]), seq_offset=a))
+    pairs = tuple(np.concatenate([p[d] for p in parts]) for d in range(3))
+    assert control.n_random[0] == 2 * control.n_attended[0] == pairs[0].size > 0
+    np.testing.assert_allclose(control.raw[0], pearson_loop(fm, pairs), atol=1e-10)
+    # a signal carried only by attended pairs: filter 0 at the query predicts filter 1 at the key
+    fm2 = rs.normal(size=(400, 8, 3))
+    att2 = np.zeros((400, 8, 8))
+    q, k = rs.randint(0, 8, 400), rs.randint(0, 7, 400)
+    k = k + (k >= q)
+    att2[np.arange(400), q, k] = 1.0
+    fm2[np.arange(400), k, 1] = fm2[np.arange(400), q, 0]
+    with_attention = glifac_maps(fm2, att2, [0.5], random_state=1)
+    without = glifac_maps(fm2, att2, [0.5], random_state=1, attended=False)
+    assert with_attention.raw[0, 0, 1] > 0.4 and abs(without.raw[0, 0, 1]) < 0.15
+
+
 def test_many_thresholds_in_one_pass_equal_single_calls():
     rs = np.random.RandomState(7)
     fm, att = rs.normal(size=(25, 8, 4)), toy_attention(rs, n=25)

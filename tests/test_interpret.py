@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import simulate
-from glifac.interpretation import InterpretConfig
+from glifac.interpretation import InterpretConfig, read_maps
 from glifac.interpretation.config import null_quantiles, parse_thresholds
 from glifac.interpretation.pipeline import interpret_arrays
 from simulate.errors import InputError
@@ -102,11 +102,41 @@ def test_analyse_recovers_a_planted_interaction(tmp_path):
     at_half = scores["glifac"][1]
     assert at_half["threshold"] == 0.5 and at_half["n_pairs"] == n
     assert at_half["auroc"] == 1.0 and at_half["n_pos"] == 1
-    ranked = (tmp_path / "interactions.tsv").read_text().splitlines()
-    assert ranked[1].split("\t")[2:4] == ["A", "B"] and ranked[1].endswith("True")
+    header, first = [line.split("\t") for line in (tmp_path / "interactions.tsv").read_text().splitlines()[:2]]
+    row = dict(zip(header, first))
+    assert [row["motif_a"], row["motif_b"]] == ["A", "B"] and row["is_true"] == "True" and row["is_decoy"] == "False"
     for name in ("report.html", "filters.tsv", "maps.h5", "attention_null.png", "filter_logos.png",
                  "interaction_map_glifac.png", "metrics_vs_threshold.png"):
         assert (tmp_path / name).is_file(), name
+
+
+def test_controls_separate_a_learned_interaction_from_co_occurrence(tmp_path):
+    """A-B interacts (its signal rides on attended pairs); C-D is a decoy that co-occurs exactly as
+    often. GLIFAC ranks A-B above the decoy; its attention-free control loses the signal; motif
+    co-occurrence, which sees only presence, cannot tell A-B from C-D."""
+    spec = _toy_grammar().to_dict()
+    spec["decoys"] = [{"motifs": ["C", "D"]}]
+    grammar = grammar_from_dict(spec)
+    features, attention = _planted(4, {1: 0.1})
+    n = len(features)
+    half = np.arange(n) < n // 2
+    placements = np.array([[s, m, 10 * m, 0] for s in range(n) for m in ((0, 1) if half[s] else (2, 3))])
+    provenance = {"run": "r", "data": "d", "model": "m", "n_sequences": n, "seed": 0}
+    summary = interpret_arrays(tmp_path, features, attention, np.full_like(attention, 0.05), _grammar_ppms(grammar),
+                               np.full(4, 500), grammar, InterpretConfig(thresholds="0.5"), provenance,
+                               placements=placements)
+    scores = json.loads((tmp_path / "scores.json").read_text())
+    glifac, control, cooccurrence = (scores[m][0] for m in ("glifac", "glifac_random", "cooccurrence"))
+    assert glifac["auroc"] == 1.0 and glifac["motif_auroc_vs_decoys"] == 1.0
+    assert glifac["true_ranks"] == [1] and scores["decoys"] == [{"motifs": ["C", "D"]}]
+    assert control["auroc"] < 1.0 and control["motif_auroc_vs_decoys"] < 1.0
+    assert cooccurrence["motif_auroc_vs_decoys"] == 0.5 and cooccurrence["motif_auroc"] == pytest.approx(0.9)
+    assert {row["method"] for row in summary["headline"]} == {"glifac", "local", "glifac_random", "cooccurrence"}
+    maps = read_maps(tmp_path / "maps.h5")
+    assert maps["glifac_random"].shape == maps["glifac"].shape and maps["motif_names"] == ["A", "B", "C", "D"]
+    assert maps["cooccurrence"][0, 1] == pytest.approx(1.0) and maps["cooccurrence"][2, 3] == pytest.approx(1.0)
+    decoy_rows = [r for r in (tmp_path / "interactions.tsv").read_text().splitlines() if r.endswith("\tTrue")]
+    assert decoy_rows and all("\tC\tD\t" in r for r in decoy_rows)
 
 
 def test_authors_variants_drop_filters_without_information(tmp_path):
@@ -114,7 +144,7 @@ def test_authors_variants_drop_filters_without_information(tmp_path):
     filter it is a negative in the authors' candidate set, but the authors drop filters of
     <= 0.5 bits before GLIFAC, so their AUROC stays 1; keeping it would rank A-(filter 4) above A-B."""
     from analysis import interaction_metrics
-    from glifac.interpretation import read_maps
+
 
     grammar = _toy_grammar()
     features, attention = _planted(5, {1: 0.3, 4: 0.0})

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from analysis import filter_pair_scores, interaction_metrics, local_attention_scores, motif_pair_table
+from analysis import (filter_pair_scores, interaction_metrics, local_attention_scores, motif_pair_metrics,
+                      motif_pair_table, motif_presence, presence_correlation)
 from simulate.errors import InputError
 from simulate.grammar import Interaction
 
@@ -174,3 +175,50 @@ def test_local_attention_homotypic_and_empty_cases():
     assert res["tpr"] == 0.0 and np.isnan(res["ppv"]) and "no instances" in res["reason"]
     with pytest.raises(InputError):
         local_attention_scores(-la_counts(), LA_LABELS, [("A", "B")])
+
+
+# ---------------------------------------------------------------- motif-level scores
+
+MOTIFS = ["A", "B", "C", "D"]
+PAIR_SCORES = {("A", "B"): 0.9, ("C", "D"): 0.95, ("A", "C"): 0.1, ("A", "D"): 0.2, ("B", "C"): 0.3,
+               ("D", "B"): 0.0}
+
+
+def test_motif_pair_metrics_against_all_pairs_and_against_decoys():
+    """A-B true, C-D a decoy that outscores it: A-B beats 4 of the 5 other pairs (AUROC 0.8),
+    and loses to its one decoy (AUROC vs decoys 0)."""
+    res = motif_pair_metrics(PAIR_SCORES, MOTIFS, [("A", "B")], decoys=[("C", "D")])
+    assert res["motif_auroc"] == pytest.approx(4 / 5)
+    assert res["motif_aupr"] == pytest.approx(1 / 2)   # precision at the positive's rank 2
+    assert res["motif_auroc_vs_decoys"] == 0.0
+    assert res["true_ranks"] == [2] and res["decoy_ranks"] == [1]
+    assert (res["n_motif_pairs"], res["n_motif_pairs_scored"], res["n_true_pairs"], res["n_decoy_pairs"]) == \
+        (6, 6, 1, 1)
+    matrix = np.zeros((4, 4))
+    for (a, b), v in PAIR_SCORES.items():
+        matrix[MOTIFS.index(a), MOTIFS.index(b)] = matrix[MOTIFS.index(b), MOTIFS.index(a)] = v
+    assert motif_pair_metrics(matrix, MOTIFS, [("A", "B")], decoys=[("C", "D")]) == res
+    rows = [{"motif_a": a, "motif_b": b, "score": v} for (a, b), v in PAIR_SCORES.items()]
+    assert motif_pair_metrics(rows, MOTIFS, [("B", "A")], decoys=[("D", "C")]) == res
+    assert np.isnan(motif_pair_metrics(PAIR_SCORES, MOTIFS, [("A", "B")])["motif_auroc_vs_decoys"])
+
+
+def test_unscored_pairs_rank_below_every_scored_pair():
+    scores = {k: v for k, v in PAIR_SCORES.items() if k != ("A", "B")}   # the true pair was never learned
+    res = motif_pair_metrics(scores, MOTIFS, [("A", "B")])
+    assert res["n_motif_pairs_scored"] == 5 and res["true_ranks"] == [6] and res["motif_auroc"] == 0.0
+
+
+def test_presence_correlation_is_pearson_of_presence():
+    rng = np.random.default_rng(0)
+    presence = rng.random((500, 4)) < [0.2, 0.5, 0.3, 0.0]   # motif 3 never present
+    presence[:, 1] |= presence[:, 0]                           # B follows A
+    corr = presence_correlation(presence)
+    expected = np.corrcoef(presence[:, :3].T.astype(float))
+    np.testing.assert_allclose(corr[:3, :3][~np.eye(3, dtype=bool)], expected[~np.eye(3, dtype=bool)])
+    assert np.all(corr[3] == 0) and np.all(np.diag(corr) == 0) and corr[0, 1] > 0.3
+    placements = np.array([[0, 1, 5, 0], [2, 0, 9, 1], [2, 1, 30, 0], [7, 3, 3, 0]])
+    got = motif_presence(placements, n_sequences=3, n_motifs=4)   # sequence 7 lies outside the subset
+    np.testing.assert_array_equal(got, [[0, 1, 0, 0], [0, 0, 0, 0], [1, 1, 0, 0]])
+    with pytest.raises(InputError, match="outside"):
+        motif_presence(placements, n_sequences=8, n_motifs=3)

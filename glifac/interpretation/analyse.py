@@ -34,8 +34,9 @@ class Analysis:
     coverage : dict
         :func:`analysis.filter_coverage` plus ``n_filters_matched``.
     maps : dict
-        Method -> (T, F, F) symmetric maps (GLIFAC correlations; local-attention
-        counts symmetrized by the larger direction, as the authors do).
+        Filter-level method -> (T, F, F) symmetric maps (GLIFAC correlations and
+        their attention-free control; local-attention counts symmetrized by the
+        larger direction, as the authors do).
     glifac, local : analysis.GlifacMaps, analysis.LocalAttentionMaps
         The raw results (unsymmetrized maps, pair counts).
     scores : dict
@@ -47,6 +48,11 @@ class Analysis:
     scored : bool
     skip_reason : str or None
     truth : list of (motif_a, motif_b, logic)
+    decoys : list of (motif_a, motif_b)
+        The grammar's decoy pairs (co-occur like the true pairs, do not interact).
+    cooccurrence : numpy.ndarray, shape (M, M), or None
+        Presence correlation of the grammar's motifs over the interpreted sequences.
+    motif_names : list of str
     """
 
     thresholds: list
@@ -64,18 +70,22 @@ class Analysis:
     scored: bool
     skip_reason: str | None
     truth: list
+    decoys: list
+    cooccurrence: object
+    motif_names: list
 
     def headline(self) -> list[dict]:
         """The headline row of every method (empty when not scored)."""
         if not self.scored:
             return []
-        keys = ("threshold", "auroc", "aupr", "snr", "snr_top100", "tpr", "ppv")
-        return [{"method": method, **{k: self.scores[method][self.headline_index].get(k) for k in keys}}
-                for method in METHODS]
+        keys = ("threshold", "auroc", "aupr", "snr", "snr_top100", "tpr", "ppv", "motif_auroc",
+                "motif_auroc_vs_decoys")
+        return [{"method": method, **{k: rows[self.headline_index].get(k) for k in keys}}
+                for method, rows in self.scores.items()]
 
 
 def analyse(features, attention, null_attention, ppms, n_sites, grammar, config: InterpretConfig,
-            verbose: bool = False) -> Analysis:
+            placements=None, verbose: bool = False) -> Analysis:
     """Label filters, build interaction maps at every threshold and score them.
 
     Parameters
@@ -93,11 +103,15 @@ def analyse(features, attention, null_attention, ppms, n_sites, grammar, config:
     grammar : simulate.Grammar or None
         Ground truth; None skips labelling against it and scoring.
     config : InterpretConfig
+    placements : numpy.ndarray, shape (M, 4), optional
+        The interpreted sequences' planted instances (the dataset's
+        ``placements_test``), for the model-free co-occurrence baseline.
     verbose : bool
         Progress lines on stderr.
     """
     from analysis import (filter_coverage, glifac_maps, information_content, local_attention_maps,
-                          match_filters, motif_pair_table)
+                          match_filters, motif_pair_metrics, motif_pair_table, motif_presence,
+                          presence_correlation)
     from glifac.progress import say
     from simulate.jaspar import jaspar_ppms
 
@@ -133,12 +147,13 @@ def analyse(features, attention, null_attention, ppms, n_sites, grammar, config:
         coverage["n_filters_jaspar_only"] = int(
             sum(row["jaspar_match"] is not None and row["label"] is None for row in filter_rows))
 
-    say(f"GLIFAC and local attention at {len(values)} thresholds", verbose)
+    say(f"GLIFAC, its attention-free control and local attention at {len(values)} thresholds", verbose)
     glifac = glifac_maps(features, attention, values, random_state=config.seed)
+    glifac_random = glifac_maps(features, attention, values, random_state=config.seed, attended=False)
     local = local_attention_maps(features, attention, values)
-    maps = {"glifac": glifac.maps, "local": np.maximum(local.counts, np.transpose(local.counts, (0, 2, 1)))
-            .astype(float)}
-    n_pairs = {"glifac": glifac.n_attended, "local": local.n_pairs}
+    maps = {"glifac": glifac.maps, "glifac_random": glifac_random.maps,
+            "local": np.maximum(local.counts, np.transpose(local.counts, (0, 2, 1))).astype(float)}
+    n_pairs = {"glifac": glifac.n_attended, "glifac_random": glifac_random.n_random, "local": local.n_pairs}
 
     skip_reason = None
     if grammar is None:
@@ -150,19 +165,35 @@ def analyse(features, attention, null_attention, ppms, n_sites, grammar, config:
     scored = skip_reason is None
     truth = grammar.interaction_pairs() if grammar is not None else []
     truth_pairs = [(a, b) for a, b, _ in truth]
-    authors_filters = {"glifac": ic > AUTHORS_MIN_INFORMATION, "local": None}
+    decoys = list(grammar.decoys) if grammar is not None else []
+    motif_names = grammar.motif_names if grammar is not None else []
+    cooccurrence = None
+    if placements is not None and grammar is not None:
+        cooccurrence = presence_correlation(motif_presence(placements, len(features), len(motif_names)))
+    authors_filters = {"glifac": ic > AUTHORS_MIN_INFORMATION, "glifac_random": ic > AUTHORS_MIN_INFORMATION,
+                       "local": None}
+    methods = [m for m in METHODS if m in maps or (m == "cooccurrence" and cooccurrence is not None)]
 
-    scores: dict[str, list[dict]] = {method: [] for method in METHODS}
+    scores: dict[str, list[dict]] = {method: [] for method in methods}
     for k, (value, label) in enumerate(zip(values, labels_t)):
-        for method in METHODS:
-            row = {"threshold": value, "threshold_label": label, "n_pairs": int(n_pairs[method][k])}
-            if method == "glifac":
-                row["n_random_pairs"] = int(glifac.n_random[k])
+        for method in methods:
+            row = {"threshold": value, "threshold_label": label}
+            if method == "cooccurrence":  # threshold-free: the same row at every threshold
+                row["n_sequences"] = int(len(features))
+                if scored:
+                    row.update(motif_pair_metrics(cooccurrence, motif_names, truth_pairs, decoys))
+                scores[method].append(row)
+                continue
+            row["n_pairs"] = int(n_pairs[method][k])
+            if method.startswith("glifac"):
+                row["n_random_pairs"] = int((glifac if method == "glifac" else glifac_random).n_random[k])
             if scored and glifac.n_attended[k] == 0:
                 # an all-zero map would score AUROC 0.5 as if measured
                 row.update(auroc=None, aupr=None, snr=None, reason="no attended pairs at this threshold")
             elif scored:
                 row.update(_metrics(maps[method][k], labels, truth_pairs, authors_filters[method]))
+                ranked = motif_pair_table(maps[method][k], labels, truth_pairs, include_missing=False)
+                row.update(motif_pair_metrics(ranked, motif_names, truth_pairs, decoys))
                 if method == "local":
                     row.update(_instance_scores(local.counts[k], labels, truth_pairs))
             scores[method].append(row)
@@ -171,14 +202,28 @@ def analyse(features, attention, null_attention, ppms, n_sites, grammar, config:
     interactions = {}
     if grammar is not None and any(label is not None for label in labels):
         interactions = {method: motif_pair_table(maps[method][headline_index], labels, truth_pairs)
-                        for method in METHODS}
-        for rows in interactions.values():
-            for rank, row in enumerate(rows, 1):
-                row["rank"] = rank
+                        for method in methods if method in maps}
+    if cooccurrence is not None and truth_pairs:
+        interactions["cooccurrence"] = _matrix_ranking(cooccurrence, motif_names, truth_pairs)
+    decoy_keys = {frozenset(pair) for pair in decoys}
+    for rows in interactions.values():
+        for rank, row in enumerate(rows, 1):
+            row["rank"] = rank
+            row["is_decoy"] = frozenset((row["motif_a"], row["motif_b"])) in decoy_keys
     return Analysis(thresholds=values, threshold_labels=labels_t, quantiles=quantiles, filter_rows=filter_rows,
                     labels=labels, coverage=coverage, maps=maps, glifac=glifac, local=local, scores=scores,
                     headline_index=headline_index, interactions=interactions, scored=scored,
-                    skip_reason=skip_reason, truth=truth)
+                    skip_reason=skip_reason, truth=truth, decoys=decoys, cooccurrence=cooccurrence,
+                    motif_names=motif_names)
+
+
+def _matrix_ranking(matrix, names, truth_pairs) -> list[dict]:
+    """Motif pairs ranked by a symmetric (M, M) matrix (rows like :func:`analysis.motif_pair_table`'s)."""
+    truth = {frozenset(pair) for pair in truth_pairs}
+    rows = [{"motif_a": names[a], "motif_b": names[b], "score": float(matrix[a, b]), "filter_a": None,
+             "filter_b": None, "n_filter_pairs": 0, "is_true": frozenset((names[a], names[b])) in truth}
+            for a in range(len(names)) for b in range(a + 1, len(names))]
+    return sorted(rows, key=lambda r: (-r["score"], r["motif_a"], r["motif_b"]))
 
 
 def _metrics(score_map, labels, truth_pairs, authors_filters=None) -> dict:

@@ -4,10 +4,16 @@ Output directory (default ``RUN/interpret``), written under a temporary name and
 renamed when complete:
 
 ``scores.json``
-    ``glifac`` and ``local`` (one key per method of
-    :data:`glifac.interpretation.config.METHODS`): one row per threshold with
+    ``glifac``, ``local``, ``glifac_random`` (GLIFAC over random pairs only, the
+    attention-free control) and, when the dataset records placements,
+    ``cooccurrence`` (the model-free control): one key per method of
+    :data:`glifac.interpretation.config.METHODS`, one row per threshold with
     ``threshold``, ``threshold_label``, ``n_pairs`` (attended position pairs;
-    GLIFAC also ``n_random_pairs``), and when scored ``auroc``, ``aupr``
+    GLIFAC and its control also ``n_random_pairs``), and when scored the
+    motif-level ranking of every method (``motif_auroc``, ``motif_aupr``,
+    ``motif_auroc_vs_decoys`` — true pairs against the grammar's decoy pairs
+    only —, ``true_ranks``, ``decoy_ranks``, ``n_motif_pairs_scored``; the co-occurrence
+    rows hold only these) and, for the filter-level maps, ``auroc``, ``aupr``
     (average precision), ``aupr_trapezoid``, ``snr`` (z-score),
     ``snr_ratio_of_means``, ``snr_top100``, ``auroc_authors``, ``aupr_authors``,
     ``n_pos``, ``n_neg``, ``mean_pos``, ``mean_neg``, ``reason``; local
@@ -19,8 +25,9 @@ renamed when complete:
     model, every option, the run's config) and ``versions``.
 ``interactions.tsv``
     Motif pairs ranked per method at the headline threshold: ``method``,
-    ``rank``, ``motif_a``, ``motif_b``, ``score`` (best filter pair),
-    ``filter_a``, ``filter_b``, ``n_filter_pairs``, ``is_true``.
+    ``rank``, ``motif_a``, ``motif_b``, ``score`` (best filter pair; the
+    presence correlation for co-occurrence), ``filter_a``, ``filter_b``,
+    ``n_filter_pairs``, ``is_true``, ``is_decoy``.
 ``filters.tsv``
     One row per first-layer filter: ``filter``, ``label`` (grammar motif, q <
     0.05), ``best_motif``, ``qvalue``, ``pvalue``, ``strand``,
@@ -29,6 +36,8 @@ renamed when complete:
     ``thresholds`` (T,) float; ``threshold_labels`` (T,) str; ``glifac`` (T, F, F)
     symmetrized correlation maps; ``glifac_raw`` (T, F, F), entry [t, f, g] the
     correlation of filter f at the query with filter g at the key;
+    ``glifac_random`` (T, F, F) the attention-free control, symmetrized;
+    ``cooccurrence`` (M, M) and ``motif_names`` (M,) when placements exist;
     ``local_counts`` (T, F, F) interaction instances, f at the query, g at the
     key; ``filter_ppms`` (F, W, 4) rows A, C, G, T; ``filter_labels`` (F,) str
     ("" = unlabelled). Root attribute ``provenance``: JSON as in scores.json.
@@ -63,7 +72,7 @@ OUTPUT_NAMES = (SCORES_FILE, "interactions.tsv", "filters.tsv", MAPS_FILE, REPOR
 FILTER_COLUMNS = ["filter", "label", "best_motif", "qvalue", "pvalue", "strand", "information_content", "n_sites",
                   "jaspar_match"]
 INTERACTION_COLUMNS = ["method", "rank", "motif_a", "motif_b", "score", "filter_a", "filter_b", "n_filter_pairs",
-                       "is_true"]
+                       "is_true", "is_decoy"]
 
 
 def write_outputs(out: Path, analysis, attention, null_attention, ppms, grammar, provenance: dict,
@@ -92,13 +101,14 @@ def write_outputs(out: Path, analysis, attention, null_attention, ppms, grammar,
     a = analysis
     versions = package_versions()
     scores = {
-        **{method: a.scores[method] for method in METHODS},
+        **a.scores,
         "headline_threshold": a.thresholds[a.headline_index],
         "null_quantiles": a.quantiles,
         "filters": a.coverage,
         "classification": classification,
         "scored": a.scored, "skip_reason": a.skip_reason,
         "ground_truth": [{"motifs": [x, y], "logic": logic} for x, y, logic in a.truth],
+        "decoys": [{"motifs": list(pair)} for pair in a.decoys],
         "provenance": provenance,
         "versions": versions,
     }
@@ -120,6 +130,8 @@ def write_outputs(out: Path, analysis, attention, null_attention, ppms, grammar,
         names = grammar.motif_names
         truth = _motif_matrix(names, [{"motif_a": x, "motif_b": y, "score": 1.0} for x, y, _ in a.truth])
         for method, title in METHODS.items():
+            if method not in a.interactions:
+                continue
             figures[f"Interaction map: {title} (threshold {headline_label})"] = plots.interaction_map(
                 _motif_matrix(names, a.interactions[method]), np.nan_to_num(truth), names,
                 f"{title}, threshold {headline_label}", out / FIGURES[f"map_{method}"])
@@ -163,6 +175,10 @@ def save_maps(path: Path, analysis, ppms, provenance: dict) -> None:
             f["glifac"] = analysis.glifac.maps
             f["glifac_raw"] = analysis.glifac.raw
             f["local_counts"] = analysis.local.counts
+            f["glifac_random"] = analysis.maps["glifac_random"]
+            if analysis.cooccurrence is not None:
+                f["cooccurrence"] = analysis.cooccurrence
+                f["motif_names"] = np.array(analysis.motif_names, dtype=h5py.string_dtype())
             f["filter_ppms"] = ppms
             f["filter_labels"] = np.array([label or "" for label in analysis.labels], dtype=h5py.string_dtype())
             f.attrs["provenance"] = json.dumps(to_jsonable(provenance))
@@ -180,7 +196,9 @@ def read_maps(path) -> dict:
         raise InputError(f"{path} is not an HDF5 file") from None
     with handle as f:
         out = {key: f[key][()] for key in f}
-        out["threshold_labels"] = [v.decode() if isinstance(v, bytes) else str(v) for v in out["threshold_labels"]]
+        for key in ("threshold_labels", "motif_names"):
+            if key in out:
+                out[key] = [v.decode() if isinstance(v, bytes) else str(v) for v in out[key]]
         out["filter_labels"] = [(v.decode() if isinstance(v, bytes) else str(v)) or None
                                 for v in out["filter_labels"]]
         out["provenance"] = json.loads(f.attrs["provenance"])

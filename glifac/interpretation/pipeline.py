@@ -161,12 +161,13 @@ def _interpret_into(out: Path, run_dir: Path, run_config: dict, dataset, config:
             "test_aupr_per_task")
     classification = {key: metrics[key] for key in keys if key in metrics}
     return interpret_arrays(out, maps.features, maps.attention, null.attention, ppms, n_sites, dataset.grammar,
-                            config, provenance, classification, verbose=verbose)
+                            config, provenance, classification, placements=dataset.arrays.get("placements_test"),
+                            verbose=verbose)
 
 
 def interpret_arrays(out: Path, features, attention, null_attention, ppms, n_sites, grammar,
                      config: InterpretConfig, provenance: dict, classification: dict | None = None,
-                     verbose: bool = False) -> dict:
+                     placements=None, verbose: bool = False) -> dict:
     """Analyse extracted arrays and write every output into the existing directory ``out``.
 
     The model-free half of :func:`interpret`, for arrays extracted elsewhere.
@@ -183,6 +184,8 @@ def interpret_arrays(out: Path, features, attention, null_attention, ppms, n_sit
         Recorded in scores.json and maps.h5 (at least ``run``, ``data``, ``model``, ``n_sequences``, ``seed``).
     classification : dict, optional
         The model's test metrics, copied to scores.json.
+    placements : numpy.ndarray, shape (M, 4), optional
+        The sequences' planted instances, for the co-occurrence control.
 
     Returns
     -------
@@ -193,7 +196,8 @@ def interpret_arrays(out: Path, features, attention, null_attention, ppms, n_sit
     from glifac.interpretation.outputs import write_outputs
     from glifac.progress import say
 
-    analysis = analyse(features, attention, null_attention, ppms, n_sites, grammar, config, verbose=verbose)
+    analysis = analyse(features, attention, null_attention, ppms, n_sites, grammar, config, placements=placements,
+                       verbose=verbose)
     say("writing tables, figures and report", verbose)
     return write_outputs(out, analysis, attention, null_attention, ppms, grammar, provenance,
                          classification or {}, seed=config.seed)
@@ -203,13 +207,15 @@ def print_headline(result: InterpretResult, quiet: bool = False) -> None:
     """The short table ``glifac interpret`` and ``glifac demo`` print."""
     summary = result.summary
     if summary["scored"]:
-        print(f"{'method':<8} {'thresh':>6} {'AUROC':>6} {'AUPR':>6} {'SNR(z)':>7} {'TPR':>5} {'PPV':>5}")
+        print(f"{'method':<13} {'thresh':>6} {'AUROC':>6} {'AUPR':>6} {'SNR(z)':>7} {'TPR':>5} {'PPV':>5} "
+              f"{'motifAUROC':>10} {'vsDecoys':>8}")
         for row in summary["headline"]:
             def f(key, width, digits=3):
                 value = row.get(key)
-                return f"{value:>{width}.{digits}f}" if isinstance(value, (int, float)) else f"{'-':>{width}}"
-            print(f"{row['method']:<8} {f('threshold', 6, 2)} {f('auroc', 6)} {f('aupr', 6)} {f('snr', 7, 2)} "
-                  f"{f('tpr', 5, 2)} {f('ppv', 5, 2)}")
+                finite = isinstance(value, (int, float)) and value == value
+                return f"{value:>{width}.{digits}f}" if finite else f"{'-':>{width}}"
+            print(f"{row['method']:<13} {f('threshold', 6, 2)} {f('auroc', 6)} {f('aupr', 6)} {f('snr', 7, 2)} "
+                  f"{f('tpr', 5, 2)} {f('ppv', 5, 2)} {f('motif_auroc', 10)} {f('motif_auroc_vs_decoys', 8)}")
         cov = summary["coverage"]
         print(f"filters matched: {cov.get('n_filters_matched', 0)}, motif coverage {cov.get('coverage', 0):.2f}")
     else:

@@ -94,6 +94,8 @@ def metrics_vs_threshold(rows: dict[str, list[dict]], path) -> Path:
     plt = _pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
     for method, method_rows in rows.items():
+        if all(r.get("auroc") is None for r in method_rows):
+            continue  # a motif-level method (co-occurrence) has no filter-level scores
         t = [r["threshold"] for r in method_rows]
         for ax, key in zip(axes, ("auroc", "aupr", "snr")):
             values = [np.nan if r.get(key) is None else r[key] for r in method_rows]

@@ -92,10 +92,19 @@ def write_report(path, summary: dict, scores: dict, interactions: dict, filters:
         parts.append(f"<p class='warn'>Scoring skipped: {html.escape(summary['skip_reason'])}. "
                      "Maps, rankings and figures are still shown.</p>")
     else:
-        parts.append(_table(summary["headline"], [
+        headline = [{**row, "method": METHODS.get(row["method"], row["method"])} for row in summary["headline"]]
+        parts.append(_table(headline, [
             ("method", "method"), ("threshold", "threshold"), ("auroc", "AUROC"), ("aupr", "AUPR (AP)"),
             ("snr", "SNR (z)"), ("snr_top100", "SNR top-100"), ("tpr", "TPR"), ("ppv", "PPV"),
+            ("motif_auroc", "motif-pair AUROC"), ("motif_auroc_vs_decoys", "AUROC vs decoys"),
         ], left=("method",)))
+        parts.append("<p class='note'>Read GLIFAC with its controls. <b>GLIFAC without attention</b> correlates "
+                     "filters over random position pairs of the same sequences only; <b>motif co-occurrence</b> "
+                     "correlates the planted motifs' presence across sequences, with no model at all. Where a "
+                     "control scores as high as GLIFAC, the score shows that the interacting motifs occur "
+                     "together, not that the model learned their interaction. <b>AUROC vs decoys</b> ranks the "
+                     "true pairs against decoy pairs only: pairs the simulator places together exactly as often "
+                     "but that do not interact (blank when the grammar has none).</p>")
         coverage = summary.get("coverage", {})
         parts.append(
             f"<p>Filters matched to a grammar motif: {coverage.get('n_filters_matched', 0)} of "
@@ -116,6 +125,9 @@ def write_report(path, summary: dict, scores: dict, interactions: dict, filters:
                        ("snr_top100", "SNR top-100")]
             if method == "local":
                 columns += [("tpr", "TPR"), ("ppv", "PPV")]
+            columns += [("motif_auroc", "motif-pair AUROC"), ("motif_auroc_vs_decoys", "AUROC vs decoys")]
+            if not scores.get(method):
+                continue
             parts.append(f"<h3>{html.escape(title)}</h3>")
             parts.append(_table(scores[method], columns))
     for method, rows in interactions.items():
@@ -125,7 +137,7 @@ def write_report(path, summary: dict, scores: dict, interactions: dict, filters:
                      "highlighted.</p>")
         parts.append(_table(rows[:30], [("rank", "rank"), ("motif_a", "motif A"), ("motif_b", "motif B"),
                                         ("score", "score"), ("filter_a", "filter A"), ("filter_b", "filter B"),
-                                        ("is_true", "ground truth")],
+                                        ("is_true", "ground truth"), ("is_decoy", "decoy")],
                             left=("motif_a", "motif_b"), highlight="is_true"))
     parts.append("<h2>Filters</h2>")
     parts.append(_table(filters, [("filter", "filter"), ("label", "match"), ("qvalue", "q-value"),
