@@ -23,6 +23,8 @@ _EXPORTS = {
     "InterpretConfig": "glifac.interpretation",
     "InterpretResult": "glifac.interpretation",
     "read_maps": "glifac.interpretation",
+    "gia": "glifac.gia",
+    "GIAConfig": "glifac.gia",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -15,7 +15,7 @@ GLIFAC = Path(sys.executable).parent / "glifac"  # the console script setup.cfg 
 def test_console_script_is_installed_and_lists_every_subcommand():
     result = subprocess.run([str(GLIFAC), "--help"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    for command in ("simulate", "train", "interpret", "demo"):
+    for command in ("simulate", "train", "interpret", "gia", "demo"):
         assert f"\n    {command}" in result.stdout, command
     assert "motif" in result.stdout and "`" not in result.stdout  # plain words, no reST markup
     assert result.stderr == ""
