@@ -32,6 +32,7 @@ SUBCOMMANDS = {
     "simulate": ("simulate.cli", "simulate labelled sequences from a motif grammar (an HDF5 dataset)", False),
     "train": ("glifac.training.cli", "train a CAN preset on a dataset (a run directory)", True),
     "interpret": ("glifac.interpretation.cli", "which motifs and motif interactions a trained run learned", True),
+    "sweep": ("glifac.sweep.cli", "run a grid of models x seeds (x settings) and tabulate it", False),
     "gia": ("glifac.gia", "in-silico interaction test: embed motif pairs, measure epistasis", True),
     "demo": ("glifac.demo", "simulate, train and interpret end to end (what make demo runs)", True),
 }
