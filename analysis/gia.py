@@ -50,7 +50,7 @@ class GIAResult:
     single_effect : numpy.ndarray, shape (M, T)
         Mean effect of embedding each motif alone, ``f(x + m) - f(x)``, over its placements.
     distances : list of int
-        Centre-to-centre distances used.
+        Centre-to-centre distances at which some pair fits (the others were skipped).
     n_predictions : int
         Sequences passed to ``predict``.
     """
@@ -101,7 +101,7 @@ def global_importance(predict: Callable[[np.ndarray], np.ndarray], backgrounds, 
     distances : list of int, optional
         Centre-to-centre distances (default :func:`default_distances`). The pair is
         centred in the sequence; placements that do not fit (overlap, or past an end)
-        are skipped for that pair.
+        are skipped for that pair, and a pair that fits at none raises InputError.
     instances : {"consensus", "sampled"}
         Embed each motif's consensus, or one instance sampled from its PPM per
         background (the same instance in the single and the pair embedding).
@@ -146,6 +146,10 @@ def global_importance(predict: Callable[[np.ndarray], np.ndarray], backgrounds, 
 
     # placements per pair: (start of the first motif, start of the second) for both orders and every distance
     placements = {pair: _placements(pair, ppms, distances, length) for pair in pairs}
+    unplaced = [pair for pair, plans in placements.items() if not plans]
+    if unplaced:
+        raise InputError(f"motifs {unplaced[0][0]} and {unplaced[0][1]} fit at none of the distances {distances} "
+                         f"in {length}-nt sequences")
     singles_needed = sorted({(m, start) for pair, plans in placements.items()
                              for first, second, p, q in plans for m, start in ((first, p), (second, q))})
     single_logits = dict(zip(singles_needed, runner.logits(
@@ -173,8 +177,9 @@ def global_importance(predict: Callable[[np.ndarray], np.ndarray], backgrounds, 
     for i, name in enumerate(names):
         effects = [single_logits[key] - f0 for key in singles_needed if key[0] == name]
         single[i] = np.mean([e.mean(axis=0) for e in effects], axis=0) if effects else np.nan
+    used = sorted({d for pair in pairs for d in _fitting_distances(pair, ppms, distances, length)})
     return GIAResult(motif_names=names, pairs=pairs, task_names=task_names, mean=mean, sd=sd, n_samples=count,
-                     single_effect=single, distances=distances, n_predictions=runner.n_predicted)
+                     single_effect=single, distances=used, n_predictions=runner.n_predicted)
 
 
 def _instances(ppm: np.ndarray, n: int, how: str, rs) -> np.ndarray:
@@ -187,6 +192,11 @@ def _instances(ppm: np.ndarray, n: int, how: str, rs) -> np.ndarray:
     return np.eye(4, dtype=np.float32)[bases]
 
 
+def _fitting_distances(pair, ppms, distances, length) -> list[int]:
+    """The distances at which ``pair`` fits in at least one order."""
+    return [d for d in distances if _placements(pair, ppms, [d], length)]
+
+
 def _placements(pair, ppms, distances, length) -> list[tuple[str, str, int, int]]:
     """``(first motif, second motif, start of first, start of second)`` for both orders and every
     distance at which the pair fits, centred in the sequence without overlap."""
@@ -196,7 +206,7 @@ def _placements(pair, ppms, distances, length) -> list[tuple[str, str, int, int]
         for d in distances:
             c1 = length / 2 - d / 2
             p, q = int(round(c1 - w1 / 2)), int(round(c1 + d - w2 / 2))
-            if p >= 0 and p + w1 < q and q + w2 <= length:
+            if p >= 0 and p + w1 <= q and q + w2 <= length:  # touching is allowed, overlapping is not
                 out.append((first, second, p, q))
     return out
 

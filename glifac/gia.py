@@ -141,11 +141,9 @@ def gia(run, config: GIAConfig | None = None, out=None, *, data=None, force: boo
 
     distances = config.distance_list() or default_distances(dataset.length)
     widest = max(len(m) for m in motifs.values())
-    if min(distances) <= widest or max(distances) + widest > dataset.length:
-        fitting = [d for d in distances if widest < d and d + widest <= dataset.length]
-        if not fitting:
-            raise InputError(f"--distances {distances}: no pair of {widest}-nt motifs fits at these distances "
-                             f"in {dataset.length}-nt sequences")
+    if not [d for d in distances if widest <= d and d + widest <= dataset.length]:
+        raise InputError(f"--distances {distances}: no pair of {widest}-nt motifs fits at these distances "
+                         f"in {dataset.length}-nt sequences")
     with atomic_directory(out) as tmp:
         ranked, scores = _run(tmp, run_dir, run_config, dataset, config, motifs, sources, distances, quiet,
                               started)

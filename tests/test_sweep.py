@@ -272,3 +272,18 @@ def test_run_sweep_validates_before_work(tmp_path):
         run_sweep(grid, tmp_path / "x", workers=0)
     assert not (tmp_path / "x").exists()
     assert Path(tmp_path).is_dir()
+
+
+def test_a_cell_that_raises_is_recorded_failed_with_its_reason(tmp_path):
+    """An exception inside a cell (here: its data file is not the one it was made for) becomes a
+    failed cell.json with the reason, not an endlessly retried interrupted cell."""
+    from glifac.sweep.cell import run_cell
+
+    cells = plan(grid_from_dict(spec()), tmp_path / "out")
+    cell = cells[0].to_dict()
+    cell["data"] = {**cell["data"], "sha256": "0" * 64}
+    rows = run_cell(cell, str(tmp_path / "out"), threads=1)
+    assert rows["cell"]["status"] == "failed" and "SHA-256 differs" in rows["cell"]["reason"]
+    record = json.loads((tmp_path / "out" / "cells" / rows["cell"]["name"] / "cell.json").read_text())
+    assert record["status"] == "failed" and "SHA-256" in record["reason"]
+    assert "Traceback" in (tmp_path / "out" / "cells" / rows["cell"]["name"] / "cell.log").read_text()

@@ -178,9 +178,9 @@ def analyse(features, attention, null_attention, ppms, n_sites, grammar, config:
     for k, (value, label) in enumerate(zip(values, labels_t)):
         for method in methods:
             row = {"threshold": value, "threshold_label": label}
-            if method == "cooccurrence":  # threshold-free: the same row at every threshold
+            if method == "cooccurrence":  # threshold-free: the same row at every threshold; needs no filter
                 row["n_sequences"] = int(len(features))
-                if scored:
+                if truth_pairs:
                     row.update(motif_pair_metrics(cooccurrence, motif_names, truth_pairs, decoys))
                 scores[method].append(row)
                 continue

@@ -95,39 +95,59 @@ def cell_status(cell_dir) -> str:
 
 
 def run_cell(cell: dict, root: str, threads: int | None = None, retry_failed: bool = False) -> dict:
-    """Run one cell to completion in this process and return its database row.
+    """Run one cell to completion in this process and return its database rows.
 
     Sets TensorFlow's thread pools to ``threads`` before TensorFlow starts, so
-    call it in a fresh worker process. Output goes to the cell's ``cell.log``.
-    A cell another worker holds is left alone (status ``running``).
+    call it in a fresh worker process (the pool and Ray run one cell per
+    process). Output goes to the cell's ``cell.log``. A cell another worker
+    holds is left alone (status ``running``). A cell that raises is recorded
+    as failed with the exception as its reason (``--retry-failed`` runs it again).
     """
     import fcntl
 
     cell = Cell(**cell)
     cell_dir = cell.directory(root)
     cell_dir.mkdir(parents=True, exist_ok=True)
-    status = cell_status(cell_dir)
-    if status == "complete" or (status == "failed" and not retry_failed):
+    if _finished(cell_dir, retry_failed):
         return row_for(cell, cell_dir)
     with open(cell_dir / LOCK_FILE, "a") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        for attempt in range(10):  # a status check may hold the lock for a moment
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
             return {"cell_id": cell.cell_id, "status": "running"}
-        if status == "failed":
-            (cell_dir / CELL_FILE).unlink()
+        if _finished(cell_dir, retry_failed):  # another driver finished it while we waited
+            return row_for(cell, cell_dir)
+        (cell_dir / CELL_FILE).unlink(missing_ok=True)  # a failed cell being retried
         started = time.perf_counter()
         with open(cell_dir / LOG_FILE, "a") as log, _redirected(log):
             print(f"== {time.strftime('%Y-%m-%d %H:%M:%S')} cell {cell.name} on {platform.node()}", flush=True)
-            outcome = _train_and_interpret(cell, cell_dir, threads)
-        from simulate.files import atomic_write_json
+            try:
+                outcome = _train_and_interpret(cell, cell_dir, threads)
+            except Exception as exc:  # noqa: BLE001 - recorded as the cell's failure, the sweep goes on
+                import traceback
 
-        atomic_write_json(cell_dir / CELL_FILE, {"cell_id": cell.cell_id, "name": cell.name,
-                                                 "status": outcome["status"], "reason": outcome.get("reason"),
-                                                 "host": platform.node(),
-                                                 "seconds": time.perf_counter() - started,
-                                                 "cell": cell.to_dict()})
+                traceback.print_exc()
+                outcome = {"status": "failed", "reason": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+        write_record(cell, cell_dir, outcome["status"], outcome.get("reason"), time.perf_counter() - started)
     return row_for(cell, cell_dir)
+
+
+def write_record(cell: Cell, cell_dir: Path, status: str, reason: str | None, seconds: float | None) -> None:
+    """Write ``cell.json``, the record that says the cell is done (complete or failed)."""
+    from simulate.files import atomic_write_json
+
+    atomic_write_json(cell_dir / CELL_FILE, {"cell_id": cell.cell_id, "name": cell.name, "status": status,
+                                             "reason": reason, "host": platform.node(), "seconds": seconds,
+                                             "cell": cell.to_dict()})
+
+
+def _finished(cell_dir: Path, retry_failed: bool) -> bool:
+    status = _read(cell_dir / CELL_FILE).get("status")
+    return status == "complete" or (status == "failed" and not retry_failed)
 
 
 def _train_and_interpret(cell: Cell, cell_dir: Path, threads) -> dict:

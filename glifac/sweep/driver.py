@@ -60,9 +60,10 @@ def plan(grid: Grid, out, force: bool = False, record: bool = True) -> list[Cell
 
     out = Path(out)
     manifest_path = out / MANIFEST
-    if not manifest_path.is_file() and out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
+    if record and not manifest_path.is_file() and out.exists() and (not out.is_dir() or any(out.iterdir())) \
+            and not force:
         raise InputError(f"{out} exists and holds no sweep; choose another --out or pass --force")
-    data = _data(grid, out)
+    data = _data(grid, out, simulate_into=out if record else None)
     cells = []
     seen = set()
     for model in grid.models:
@@ -80,7 +81,9 @@ def plan(grid: Grid, out, force: bool = False, record: bool = True) -> list[Cell
                 if cell.cell_id not in seen:  # one-at-a-time grids meet the base more than once
                     seen.add(cell.cell_id)
                     cells.append(cell)
-    grid_hash = hashlib.sha256(json.dumps([grid.name, [c.cell_id for c in cells]]).encode()).hexdigest()[:12]
+    # the cells and their axis labels: a renamed axis is another grid (another database layout)
+    grid_hash = hashlib.sha256(json.dumps([grid.name, [[c.cell_id, c.axes] for c in cells]],
+                                          sort_keys=True).encode()).hexdigest()[:12]
     if manifest_path.is_file():
         old = read_json(manifest_path)
         if old.get("grid_hash") != grid_hash and not force:
@@ -111,22 +114,40 @@ def load_manifest(out) -> tuple[dict, list[Cell]]:
     return manifest["grid"], [Cell(**c) for c in manifest["cells"]]
 
 
-def _data(grid: Grid, out: Path) -> dict:
-    """``{path, sha256, length, n_tasks[, simulate]}`` of the grid's dataset, simulating it if needed."""
+def _data(grid: Grid, out: Path, simulate_into: Path | None) -> dict:
+    """``{path, sha256, length, n_tasks[, simulate]}`` of the grid's dataset.
+
+    A simulated dataset is written to ``OUT/data/`` (``simulate_into``); with None (a dry run) it is
+    simulated into a temporary folder only to learn its checksum (the bytes are identical by seed).
+    """
+    import tempfile
+
     import simulate
-    from simulate.files import sha256_file
 
     if "path" in grid.data:
         path = Path(grid.data["path"]).resolve()
-        spec = None
-    else:
-        spec = {"n": grid.data["n"], "seed": grid.data.get("seed", 0), "length": grid.data.get("length", 200),
-                "grammar": grid.data.get("grammar", "paper")}
-        grammar_name = Path(spec["grammar"]).stem
-        path = (out / "data" / f"sim_n{spec['n']}_seed{spec['seed']}_{grammar_name}_L{spec['length']}.h5").resolve()
+        return _data_record(path, None)
+    spec = {"n": grid.data["n"], "seed": grid.data.get("seed", 0), "length": grid.data.get("length", 200),
+            "grammar": grid.data.get("grammar", "paper")}
+    name = f"sim_n{spec['n']}_seed{spec['seed']}_{Path(spec['grammar']).stem}_L{spec['length']}.h5"
+    path = (out / "data" / name).resolve()
+    if path.is_file() or simulate_into is not None:
         if not path.is_file():
             simulate.make_dataset(path, n=spec["n"], seed=spec["seed"], length=spec["length"],
                                   grammar=spec["grammar"])
+        return _data_record(path, spec)
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = simulate.make_dataset(Path(tmp) / name, n=spec["n"], seed=spec["seed"], length=spec["length"],
+                                        grammar=spec["grammar"])
+        record = _data_record(scratch, spec)
+    record["path"] = str(path)
+    return record
+
+
+def _data_record(path: Path, spec: dict | None) -> dict:
+    import simulate
+    from simulate.files import sha256_file
+
     dataset = simulate.load(path, splits=("test",))
     record = {"path": str(path), "sha256": sha256_file(path), "length": dataset.length, "n_tasks": dataset.n_tasks}
     if spec is not None:
@@ -167,11 +188,7 @@ def run_sweep(grid: Grid, out, *, workers: int = 1, threads_per_worker: int | No
     out = Path(out)
     try:
         cells = plan(grid, out, force=force, record=not dry_run)
-        axes = list(grid.axes)
         db_path = out / database.DB_FILE
-        if force and db_path.exists():
-            db_path.unlink()
-        con = database.connect(db_path, axes)
         statuses = {c.cell_id: cell_status(c.directory(out)) for c in cells}
         todo = [c for c in cells if statuses[c.cell_id] not in ("complete",)
                 and not (statuses[c.cell_id] == "failed" and not retry_failed)]
@@ -181,8 +198,9 @@ def run_sweep(grid: Grid, out, *, workers: int = 1, threads_per_worker: int | No
                 print(f"{statuses[c.cell_id]:<11} {c.name}  {axes_text}")
             print(f"{len(cells)} cells, {len(todo)} to run; nothing run (--dry-run)")
             return SweepResult(out, _counts(statuses), db_path, time.perf_counter() - started)
-        for c in cells:  # the database starts from what the cell directories say
-            database.store(con, database.cell_rows(c, c.directory(out)))
+        # the database is derived data: it starts from what the cell directories say, in this grid's layout
+        database.rebuild(out, cells, list(grid.axes))
+        con = database.connect(db_path, list(grid.axes))
         progress = _Progress(len(cells), statuses, quiet)
         if todo:
             executor = executor or _PoolExecutor(workers, threads)
@@ -204,6 +222,7 @@ def run_sweep(grid: Grid, out, *, workers: int = 1, threads_per_worker: int | No
 
 
 def _counts(statuses: dict) -> dict:
+    """Cells per status."""
     counts: dict = {}
     for status in statuses.values():
         counts[status] = counts.get(status, 0) + 1
@@ -244,18 +263,45 @@ class _PoolExecutor:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        self.threads = threads
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_worker_init, initargs=(threads,))
+        self.threads, self.workers = threads, workers
+        self._new_pool = lambda: ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init,
+            initargs=(threads,), max_tasks_per_child=1)  # a fresh process, and TensorFlow, per cell
+        self.pool = self._new_pool()
 
     def run(self, cells, root, retry_failed):
+        """Yield ``(cell, rows)`` as cells finish. A worker that dies (out of memory, a crash) breaks the
+        pool: it is rebuilt and the unfinished cells resubmitted; a cell outstanding in two such crashes
+        is recorded as failed."""
         from concurrent.futures import as_completed
+        from concurrent.futures.process import BrokenProcessPool
 
-        from glifac.sweep.cell import run_cell
+        from glifac.sweep.cell import run_cell, write_record
+        from glifac.sweep.database import cell_rows
 
-        futures = {self.pool.submit(run_cell, c.to_dict(), root, self.threads, retry_failed): c for c in cells}
-        for future in as_completed(futures):
-            yield futures[future], _result(future.result, futures[future], root)
+        crashes: dict = {}
+        pending = list(cells)
+        while pending:
+            futures = {self.pool.submit(run_cell, c.to_dict(), root, self.threads, retry_failed): c
+                       for c in pending}
+            pending = []
+            for future in as_completed(futures):
+                cell = futures[future]
+                try:
+                    rows = future.result()
+                except BrokenProcessPool:
+                    crashes[cell.cell_id] = crashes.get(cell.cell_id, 0) + 1
+                    if crashes[cell.cell_id] < 2:
+                        pending.append(cell)
+                        continue
+                    write_record(cell, cell.directory(root), "failed", "its worker process died twice", None)
+                    rows = cell_rows(cell, cell.directory(root))
+                except Exception:  # noqa: BLE001 - recorded below, the sweep goes on
+                    rows = _result(future.result, cell, root)
+                yield cell, rows
+            if pending:
+                self.pool.shutdown(wait=False, cancel_futures=True)
+                self.pool = self._new_pool()
 
     def close(self):
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -311,6 +357,12 @@ class _RayExecutor:
             else:
                 _check_reachable(address)
                 ray.init(address=address, log_to_driver=False, runtime_env={"env_vars": env})
+                largest = max((n.get("Resources", {}).get("CPU", 0) for n in ray.nodes() if n.get("Alive")),
+                              default=0)
+                if threads > largest:
+                    ray.shutdown()
+                    raise InputError(f"--threads-per-worker {threads}: the largest node of the Ray cluster has "
+                                     f"{largest:g} CPUs, so no cell could ever be scheduled")
         except InputError:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure to start or join is bad input here
@@ -320,7 +372,8 @@ class _RayExecutor:
     def run(self, cells, root, retry_failed):
         from glifac.sweep.cell import run_cell
 
-        remote = self.ray.remote(num_cpus=self.threads, max_retries=0)(run_cell)
+        # a fresh worker process per cell, as in the local pool
+        remote = self.ray.remote(num_cpus=self.threads, max_retries=0, max_calls=1)(run_cell)
         pending = {remote.remote(c.to_dict(), root, self.threads, retry_failed): c for c in cells}
         while pending:
             ready, _ = self.ray.wait(list(pending), num_returns=1)

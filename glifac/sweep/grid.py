@@ -30,9 +30,11 @@ Format (the key names are fixed)::
 
 ``mode = "product"`` crosses every axis (and models and seeds); ``"one-at-a-time"``
 varies one axis at a time around the base (the preset with ``[model]``), as
-Appendix E of the paper does, and keeps the base once. Cells are listed in a
-deterministic order and can be indexed (``Grid.cells[k]``), like scikit-learn's
-``ParameterGrid``. ``layer_norm = "none"`` means no LayerNorm (TOML has no null).
+Appendix E of the paper does, and keeps the base once. :meth:`Grid.combinations`
+and :func:`glifac.sweep.plan` list the cells in a deterministic order, as an
+indexable list, like scikit-learn's ``ParameterGrid``. Combinations that
+resolve to identical settings are one cell (labelled by the first). ``layer_norm
+= "none"`` means no LayerNorm (TOML has no null).
 """
 from __future__ import annotations
 
