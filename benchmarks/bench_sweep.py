@@ -63,11 +63,11 @@ def write_grid(root: Path, name: str, **values) -> Path:
 
 
 def overhead(root: Path) -> dict:
-    from glifac.sweep import load_grid, plan
+    from glifac.sweep.driver import load_manifest
 
     grid_file = write_grid(root, "tiny", **TINY_CELLS)
-    cells = plan(load_grid(grid_file), root / "plan", record=False)
     sweep_seconds = glifac("sweep", "run", grid_file, "--out", root / "sweep", "--workers", "1", "--quiet")
+    _, cells = load_manifest(root / "sweep")  # the same cells, on the sweep's own data file
     start = time.perf_counter()
     for cell in cells:
         run = root / "sequential" / cell.name

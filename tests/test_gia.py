@@ -157,3 +157,27 @@ def test_gia_bad_input_exits_2_with_one_line(gia_run, tmp_path, args, needle):
 def test_gia_refuses_a_missing_run(tmp_path):
     result = glifac_cli("gia", "--run", str(tmp_path / "nope"), "--quiet")
     assert result.returncode == 2 and "not found" in result.stderr
+
+
+def test_gia_on_the_models_own_filters_from_maps_h5(gia_run, tmp_path):
+    """--motifs filters: the labelled filters of a maps.h5 (here four filters carrying the four
+    consensus motifs inside uninformative flanks, which are trimmed) stand in for the grammar."""
+    import h5py
+
+    _, run_dir = gia_run
+    flank = np.full((5, 4), 0.25)
+    ppms = np.stack([np.concatenate([flank, np.asarray(_ppm(s)), flank]) for s in CONSENSUS.values()])
+    maps = tmp_path / "maps.h5"
+    with h5py.File(maps, "w") as f:
+        f["filter_ppms"] = ppms
+        f["filter_labels"] = np.array(list(CONSENSUS), dtype=h5py.string_dtype())
+        f["thresholds"] = np.array([0.1])
+        f["threshold_labels"] = np.array(["0.1"], dtype=h5py.string_dtype())
+        f.attrs["provenance"] = "{}"
+    out = tmp_path / "gia"
+    result = glifac_cli("gia", "--run", str(run_dir), "--motifs", "filters", "--maps", str(maps),
+                        "--n-backgrounds", "20", "--out", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "gia.json").read_text())
+    assert [m["width"] for m in summary["motifs"]] == [8, 8, 8, 8]  # flanks trimmed to the motif
+    assert summary["motifs"][0]["source"] == "filter 0" and summary["scores"]["motif_auroc"] == 1.0
