@@ -4,8 +4,11 @@ Steps, each through the library and each skipped when its complete output is
 already there (delete the directory, or pass ``--fresh``, to start over):
 
 1. :func:`simulate.make_dataset` -> ``OUT/data.h5`` (100k sequences, the paper's grammar);
-2. :func:`glifac.training.train` -> ``OUT/run`` (CNN20-Exp, at most 40 epochs, the fast recipe);
-3. :func:`glifac.interpretation.interpret` -> ``OUT/interpret`` (report.html).
+2. one sweep cell (:mod:`glifac.sweep.cell`, the mechanism every sweep uses): train
+   CNN20-Exp (at most 40 epochs, the fast recipe) and interpret it, in
+   ``OUT/cells/<model>-s<seed>-<id>/``; a cell whose outputs are complete is reused, and any
+   change of data, model, training or interpretation settings is another cell;
+3. ``OUT/run`` and ``OUT/interpret`` point at the cell's run and its report.
 
 The demo trains CNN20-Exp with ``attention_units=32`` (Keras's own output
 projection instead of the authors' 8 x 32 = 256-wide output): on the default
@@ -24,7 +27,7 @@ from simulate.errors import InputError
 DEMO_MODEL = "CNN20-Exp"
 DEMO_EPOCHS = 40
 DEMO_MODEL_OVERRIDES = {"attention_units": 32}  # see the module docstring
-OUTPUT_NAMES = ("data.h5", "run", "interpret")
+OUTPUT_NAMES = ("data.h5", "cells", "run", "interpret")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,13 +48,14 @@ def run(args) -> int:
 
 def demo(out: Path, n: int = 100_000, model: str = DEMO_MODEL, epochs: int = DEMO_EPOCHS, seed: int = 0,
          max_sequences: int | None = None, fresh: bool = False, quiet: bool = False) -> int:
-    """Run the three steps into ``out``; returns an exit code (1 when training diverged)."""
+    """Run the three steps into ``out``; returns an exit code (1 when training failed)."""
     import simulate
-    from glifac.interpretation import InterpretConfig, interpret
-    from glifac.interpretation.pipeline import print_headline
-    from glifac.training import model_for_data, recipe_config, train
-    from glifac.training.fit import completed_run_matches
-    from simulate.files import check_replaceable
+    from glifac.interpretation import InterpretConfig
+    from glifac.interpretation.outputs import headline_summary
+    from glifac.interpretation.pipeline import InterpretResult, print_headline
+    from glifac.sweep.cell import cell_status, make_cell, run_cell
+    from glifac.training import model_for_data, recipe_config
+    from simulate.files import check_replaceable, read_json, sha256_file
 
     started = time.perf_counter()
     if seed < 0:
@@ -74,22 +78,38 @@ def demo(out: Path, n: int = 100_000, model: str = DEMO_MODEL, epochs: int = DEM
     else:
         print(f"[1/3] reusing {data}", flush=True)
 
-    run_dir = out / "run"
-    model_config = model_for_data(model, dataset, DEMO_MODEL_OVERRIDES)
-    if completed_run_matches(run_dir, dataset, model_config, training):
-        print(f"[2/3] reusing trained model in {run_dir}", flush=True)
+    data_record = {"path": str(data.resolve()), "sha256": sha256_file(data)}
+    cell = make_cell(model, seed, {}, data_record, model_for_data(model, dataset, DEMO_MODEL_OVERRIDES), training,
+                     interpret_config)
+    cell_dir = cell.directory(out)
+    if cell_status(cell_dir) == "complete":
+        print(f"[2/3] reusing trained and interpreted model in {cell_dir}", flush=True)
     else:
-        print(f"[2/3] training {model} for up to {epochs} epochs -> {run_dir}", flush=True)
-        result = train(dataset, model_config, training, run_dir, force=True, quiet=quiet)
-        if not result.complete:
-            print(f"error: training failed: {result.metrics['reason']}", flush=True)
+        print(f"[2/3] training {model} for up to {epochs} epochs, then interpreting -> {cell_dir}", flush=True)
+        rows = run_cell(cell.to_dict(), str(out), echo=not quiet)
+        if rows["cell"]["status"] != "complete":
+            print(f"error: the demo cell failed: {rows['cell']['reason']}", flush=True)
             return 1
-
-    print(f"[3/3] interpreting -> {out / 'interpret'}", flush=True)
-    result = interpret(run_dir, interpret_config, out / "interpret", force=True, quiet=quiet)
-    print_headline(result, quiet=quiet)
+    run_dir = cell_dir / "run"
+    _point(out / "run", run_dir)
+    _point(out / "interpret", run_dir / "interpret")
+    print(f"[3/3] report -> {out / 'interpret' / 'report.html'}", flush=True)
+    scores = read_json(run_dir / "interpret" / "scores.json")
+    print_headline(InterpretResult(out=out / "interpret", summary=headline_summary(scores), seconds=0.0), quiet=True)
     print(f"demo finished in {(time.perf_counter() - started) / 60:.1f} min", flush=True)
     return 0
+
+
+def _point(link: Path, target: Path) -> None:
+    """Make ``link`` a relative symbolic link to ``target`` (replacing an older link atomically)."""
+    import os
+
+    tmp = link.with_name(f".{link.name}.link")
+    tmp.unlink(missing_ok=True)
+    os.symlink(os.path.relpath(target, link.parent), tmp)
+    if link.exists() and not link.is_symlink():
+        shutil.rmtree(link)
+    os.replace(tmp, link)
 
 
 def _reusable_dataset(path: Path, n: int, seed: int):

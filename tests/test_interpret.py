@@ -274,21 +274,28 @@ def test_demo_runs_end_to_end_and_reuses_finished_steps(tmp_path):
     assert json.loads((out / "run" / "config.json").read_text())["training"]["epochs"] == 2
 
 
-def test_a_finished_run_is_reused_only_for_the_same_request(tiny_dataset, tmp_path):
-    """What demo (and sweeps) ask before training: same model config, training and data, complete."""
-    from _helpers import SMALL, train_small
+def test_demo_cells_are_named_by_everything_that_changes_their_outputs(tiny_dataset):
+    """Demo and sweeps reuse a cell only when its id matches: the same data, model, training and
+    interpretation settings give the same id, any change another (a model recorded before a field
+    existed is a different model config, so it is never mistaken for today's)."""
+    from _helpers import SMALL
+    from glifac.interpretation import InterpretConfig
+    from glifac.sweep.cell import make_cell
     from glifac.training import model_for_data, recipe_config
-    from glifac.training.fit import completed_run_matches
 
-    run = train_small(tiny_dataset, tmp_path / "run", training={"epochs": 1}, quiet=True)
-    model, training = model_for_data("CNN20-Exp", tiny_dataset, SMALL), recipe_config(epochs=1)
-    assert completed_run_matches(run.run_dir, tiny_dataset, model, training)
-    assert not completed_run_matches(run.run_dir, tiny_dataset, model, recipe_config(epochs=2))
-    assert not completed_run_matches(run.run_dir, tiny_dataset, model.replace(attention_units=32), training)
-    config = json.loads((run.run_dir / "config.json").read_text())
-    del config["model_config"]["dense_batch_norm"]  # recorded before the field existed: it meant False
-    (run.run_dir / "config.json").write_text(json.dumps(config))
-    assert not completed_run_matches(run.run_dir, tiny_dataset, model, training)
+    data = {"path": "d.h5", "sha256": "a" * 64}
+    model, training, config = model_for_data("CNN20-Exp", tiny_dataset, SMALL), recipe_config(epochs=1), \
+        InterpretConfig()
+    base = make_cell("CNN20-Exp", 0, {}, data, model, training, config).cell_id
+    assert make_cell("CNN20-Exp", 0, {}, data, model, training, config).cell_id == base
+    variants = [
+        make_cell("CNN20-Exp", 0, {}, data, model, recipe_config(epochs=2), config),
+        make_cell("CNN20-Exp", 0, {}, data, model.replace(attention_units=32), training, config),
+        make_cell("CNN20-Exp", 0, {}, data, model.replace(dense_batch_norm=False), training, config),
+        make_cell("CNN20-Exp", 0, {}, data, model, training, InterpretConfig(thresholds="0.1")),
+        make_cell("CNN20-Exp", 0, {}, {**data, "sha256": "b" * 64}, model, training, config),
+    ]
+    assert len({c.cell_id for c in variants} | {base}) == 6
 
 
 def test_demo_refuses_a_folder_it_did_not_write(tmp_path):

@@ -74,15 +74,6 @@ class Analysis:
     cooccurrence: object
     motif_names: list
 
-    def headline(self) -> list[dict]:
-        """The headline row of every method (empty when not scored)."""
-        if not self.scored:
-            return []
-        keys = ("threshold", "auroc", "aupr", "snr", "snr_top100", "tpr", "ppv", "motif_auroc",
-                "motif_auroc_vs_decoys")
-        return [{"method": method, **{k: rows[self.headline_index].get(k) for k in keys}}
-                for method, rows in self.scores.items()]
-
 
 def analyse(features, attention, null_attention, ppms, n_sites, grammar, config: InterpretConfig,
             placements=None, verbose: bool = False) -> Analysis:

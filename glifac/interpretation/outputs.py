@@ -144,10 +144,26 @@ def write_outputs(out: Path, analysis, attention, null_attention, ppms, grammar,
 
     summary = {**provenance, **{k: classification.get(k) for k in
                                 ("test_auroc", "test_aupr", "test_auroc_pooled", "test_aupr_pooled")},
-               "versions": versions, "scored": a.scored, "skip_reason": a.skip_reason,
-               "headline": a.headline(), "coverage": a.coverage}
+               "versions": versions, **headline_summary(scores)}
     write_report(out / REPORT_FILE, summary, scores, a.interactions, a.filter_rows, figures)
     return summary
+
+
+HEADLINE_KEYS = ("threshold", "auroc", "aupr", "snr", "snr_top100", "tpr", "ppv", "motif_auroc",
+                 "motif_auroc_vs_decoys")
+
+
+def headline_summary(scores: dict) -> dict:
+    """``scored``, ``skip_reason``, ``coverage`` and ``headline`` (one row per method at the
+    headline threshold) from the contents of ``scores.json``."""
+    headline = []
+    if scores.get("scored"):
+        for method, rows in scores.items():
+            if isinstance(rows, list) and rows and isinstance(rows[0], dict) and "threshold_label" in rows[0]:
+                row = next((r for r in rows if r["threshold"] == scores["headline_threshold"]), rows[0])
+                headline.append({"method": method, **{k: row.get(k) for k in HEADLINE_KEYS}})
+    return {"scored": scores.get("scored"), "skip_reason": scores.get("skip_reason"),
+            "coverage": scores.get("filters", {}), "headline": headline}
 
 
 def write_tsv(path: Path, rows: list[dict], columns: list[str]) -> None:

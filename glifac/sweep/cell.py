@@ -94,7 +94,8 @@ def cell_status(cell_dir) -> str:
     return "interrupted"
 
 
-def run_cell(cell: dict, root: str, threads: int | None = None, retry_failed: bool = False) -> dict:
+def run_cell(cell: dict, root: str, threads: int | None = None, retry_failed: bool = False,
+             echo: bool = False) -> dict:
     """Run one cell to completion in this process and return its database rows.
 
     Sets TensorFlow's thread pools to ``threads`` before TensorFlow starts, so
@@ -102,6 +103,8 @@ def run_cell(cell: dict, root: str, threads: int | None = None, retry_failed: bo
     process). Output goes to the cell's ``cell.log``. A cell another worker
     holds is left alone (status ``running``). A cell that raises is recorded
     as failed with the exception as its reason (``--retry-failed`` runs it again).
+    ``echo`` also shows the output (and interpretation's progress) on the console, as
+    ``glifac demo`` does.
     """
     import fcntl
 
@@ -123,10 +126,10 @@ def run_cell(cell: dict, root: str, threads: int | None = None, retry_failed: bo
             return row_for(cell, cell_dir)
         (cell_dir / CELL_FILE).unlink(missing_ok=True)  # a failed cell being retried
         started = time.perf_counter()
-        with open(cell_dir / LOG_FILE, "a") as log, _redirected(log):
+        with open(cell_dir / LOG_FILE, "a") as log, _redirected(log, echo):
             print(f"== {time.strftime('%Y-%m-%d %H:%M:%S')} cell {cell.name} on {platform.node()}", flush=True)
             try:
-                outcome = _train_and_interpret(cell, cell_dir, threads)
+                outcome = _train_and_interpret(cell, cell_dir, threads, quiet=not echo)
             except Exception as exc:  # noqa: BLE001 - recorded as the cell's failure, the sweep goes on
                 import traceback
 
@@ -150,7 +153,7 @@ def _finished(cell_dir: Path, retry_failed: bool) -> bool:
     return status == "complete" or (status == "failed" and not retry_failed)
 
 
-def _train_and_interpret(cell: Cell, cell_dir: Path, threads) -> dict:
+def _train_and_interpret(cell: Cell, cell_dir: Path, threads, quiet: bool = True) -> dict:
     from glifac.runtime import limit_threads
 
     limit_threads(threads)
@@ -173,7 +176,7 @@ def _train_and_interpret(cell: Cell, cell_dir: Path, threads) -> dict:
             return {"status": "failed", "reason": result.metrics.get("reason")}
     if not (run_dir / "interpret" / SCORES_FILE).is_file():
         interpret(run_dir, InterpretConfig(**cell.interpret), run_dir / "interpret", data=cell.data["path"],
-                  force=True, quiet=True)
+                  force=True, quiet=quiet)
     return {"status": "complete"}
 
 
@@ -223,9 +226,38 @@ def _locked(path: Path) -> bool:
     return False
 
 
+class _Tee:
+    """A text stream writing to several streams (the console and a cell's log)."""
+
+    def __init__(self, *streams):
+        self.streams = streams
+
+    def write(self, text):
+        for stream in self.streams:
+            stream.write(text)
+        return len(text)
+
+    def flush(self):
+        for stream in self.streams:
+            stream.flush()
+
+    def isatty(self):
+        return False
+
+
 @contextlib.contextmanager
-def _redirected(log):
-    """Send Python's stdout and stderr (and file descriptors 1 and 2) to ``log`` for the block."""
+def _redirected(log, echo: bool = False):
+    """Send Python's stdout and stderr (and file descriptors 1 and 2) to ``log`` for the block;
+    with ``echo``, Python's output goes to the console too (file descriptors stay as they are)."""
+    if echo:
+        old = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = _Tee(old[0], log), _Tee(old[1], log)
+        try:
+            yield
+        finally:
+            log.flush()
+            sys.stdout, sys.stderr = old
+        return
     sys.stdout.flush(), sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
     old = sys.stdout, sys.stderr

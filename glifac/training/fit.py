@@ -203,18 +203,6 @@ def _record(dataset, model_config, train_config: TrainingConfig) -> dict:
     }
 
 
-def completed_run_matches(run_dir, dataset, model_config, training: TrainingConfig) -> bool:
-    """True when ``run_dir`` is a complete run of exactly this model, training and data,
-    so that a caller (``glifac demo``, a sweep) may reuse it instead of training again."""
-    if not rundir.is_complete(run_dir):
-        return False
-    try:
-        recorded = read_json(Path(run_dir) / rundir.CONFIG_FILE)
-    except InputError:
-        return False
-    return not _differences(recorded, _record(dataset, model_config, training), extend_epochs=False)
-
-
 def _differences(recorded: dict, record: dict, extend_epochs: bool) -> list[str]:
     """What differs between a recorded config.json and a request (empty: the same run)."""
     from architectures.presets import config_from_dict
