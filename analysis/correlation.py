@@ -36,8 +36,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from analysis._validate import (as_array, check_finite, check_float, check_int, check_pairs,
-                                check_random_state, check_shape_like, check_thresholds)
-from analysis.pairs import _draw_flat, _flat_to_dense_index, attended_mask
+                                check_random_state, check_thresholds)
+from analysis.pairs import _draw_flat, _flat_to_dense_index, attended_mask, check_maps_and_attention, chunks
 from simulate.errors import InputError
 
 __all__ = [
@@ -373,10 +373,7 @@ def glifac_maps(feature_maps, attention, thresholds, random_state=None, chunk_si
     -------
     GlifacMaps
     """
-    fm, (N, L, F) = check_shape_like(feature_maps, "feature_maps", 3)
-    att, att_shape = check_shape_like(attention, "attention", 3)
-    if att_shape != (N, L, L):
-        raise InputError(f"attention must have shape {(N, L, L)} to match feature_maps, got {att_shape}")
+    fm, att, (N, L, F) = check_maps_and_attention(feature_maps, attention)
     if F == 0:
         raise InputError("feature_maps has no filters (F = 0)")
     thr = check_thresholds(thresholds)
@@ -388,12 +385,7 @@ def glifac_maps(feature_maps, attention, thresholds, random_state=None, chunk_si
     accs = [CorrelationAccumulator(F) for _ in thr]
     n_att = np.zeros(thr.size, dtype=np.int64)
     with threadpool_limits(limits=1, user_api="blas"):   # see module docstring
-        for c in range(n_chunks):
-            a, b = c * chunk_size, min(N, (c + 1) * chunk_size)
-            x = np.asarray(fm[a:b], dtype=np.float64)
-            A = np.asarray(att[a:b])
-            check_finite(x, "feature_maps")
-            check_finite(A, "attention")
+        for c, (a, b, x, A) in enumerate(chunks(fm, att, chunk_size, dtype=np.float64)):
             masks = []
             for t in thr:
                 m = attended_mask(A, t)

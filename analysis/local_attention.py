@@ -26,9 +26,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from analysis._validate import (as_array, check_finite, check_float, check_int, check_pairs,
-                                check_shape_like, check_thresholds)
+                                check_thresholds)
 from analysis.filters import max_activations as _dataset_max  # the parameters below are named max_activations
-from analysis.pairs import attended_mask
+from analysis.pairs import attended_mask, check_maps_and_attention, chunks
 from simulate.errors import InputError
 
 __all__ = [
@@ -165,10 +165,7 @@ def local_attention_maps(feature_maps, attention, thresholds, max_activations=No
     -------
     LocalAttentionMaps
     """
-    fm, (N, L, F) = check_shape_like(feature_maps, "feature_maps", 3)
-    att, att_shape = check_shape_like(attention, "attention", 3)
-    if att_shape != (N, L, L):
-        raise InputError(f"attention must have shape {(N, L, L)} to match feature_maps, got {att_shape}")
+    fm, att, (N, L, F) = check_maps_and_attention(feature_maps, attention)
     thr = check_thresholds(thresholds)
     fraction = check_float(fraction, "fraction")
     chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
@@ -178,11 +175,7 @@ def local_attention_maps(feature_maps, attention, thresholds, max_activations=No
     counts = np.zeros((thr.size, F, F), dtype=np.int64)
     n_pairs = np.zeros(thr.size, dtype=np.int64)
     with threadpool_limits(limits=1, user_api="blas"):   # see module docstring
-        for a in range(0, N, chunk_size):
-            x = np.asarray(fm[a:a + chunk_size])
-            A = np.asarray(att[a:a + chunk_size])
-            check_finite(x, "feature_maps")
-            check_finite(A, "attention")
+        for _, _, x, A in chunks(fm, att, chunk_size):
             act = ((x > cut) & alive).astype(np.float64)   # (n, L, F)
             flat_act = act.reshape(-1, F)
             for k, t in enumerate(thr):

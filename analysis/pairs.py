@@ -14,7 +14,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from analysis._validate import as_array, check_finite, check_float, check_int, check_random_state
+from analysis._validate import (as_array, check_finite, check_float, check_int, check_random_state,
+                                check_shape_like)
 from simulate.errors import InputError
 
 __all__ = ["aggregate_heads", "attended_pairs", "random_pairs"]
@@ -59,6 +60,28 @@ def aggregate_heads(scores, how: str = "max") -> np.ndarray:
     L = out.shape[1]
     out[:, np.arange(L), np.arange(L)] = 0
     return out
+
+
+def check_maps_and_attention(feature_maps, attention):
+    """``(feature_maps, attention, (N, L, F))`` after checking that attention is (N, L, L) for
+    feature maps (N, L, F); reads no data (h5py datasets and memmaps stay on disk)."""
+    fm, (n, length, n_filters) = check_shape_like(feature_maps, "feature_maps", 3)
+    att, att_shape = check_shape_like(attention, "attention", 3)
+    if att_shape != (n, length, length):
+        raise InputError(f"attention must have shape {(n, length, length)} to match feature_maps, got {att_shape}")
+    return fm, att, (n, length, n_filters)
+
+
+def chunks(feature_maps, attention, chunk_size: int, dtype=None):
+    """Yield ``(start, stop, features, attention)`` for consecutive chunks of sequences, read into
+    memory and checked for NaN or infinite values (the streaming loop of GLIFAC and local attention)."""
+    for start in range(0, feature_maps.shape[0], chunk_size):
+        stop = min(feature_maps.shape[0], start + chunk_size)
+        x = np.asarray(feature_maps[start:stop], dtype=dtype)
+        a = np.asarray(attention[start:stop])
+        check_finite(x, "feature_maps")
+        check_finite(a, "attention")
+        yield start, stop, x, a
 
 
 def attended_mask(attention: np.ndarray, threshold: float) -> np.ndarray:
