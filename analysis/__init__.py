@@ -11,7 +11,7 @@ from analysis.filters import (FilterPPMAccumulator, filter_ppms, information_con
                               position_information_content, window_start)
 from analysis.local_attention import (LocalAttentionMap, LocalAttentionMaps, active_filters, interaction_counts,
                                       local_attention_map, local_attention_maps)
-from analysis.pairs import aggregate_heads, attended_pairs, random_pairs
+from analysis.pairs import aggregate_heads, attended_pairs, attention_histogram, random_pairs
 from analysis.scoring import (filter_pair_scores, interaction_metrics, local_attention_scores, motif_pair_metrics,
                               motif_pair_table)
 from analysis.shuffle import dinucleotide_shuffle
@@ -29,6 +29,7 @@ __all__ = [
     "active_filters",
     "aggregate_heads",
     "attended_pairs",
+    "attention_histogram",
     "benjamini_hochberg",
     "binary_crossentropy",
     "classification_metrics",

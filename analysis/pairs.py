@@ -18,7 +18,7 @@ from analysis._validate import (as_array, check_finite, check_float, check_int, 
                                 check_shape_like)
 from simulate.errors import InputError
 
-__all__ = ["aggregate_heads", "attended_pairs", "random_pairs"]
+__all__ = ["aggregate_heads", "attended_pairs", "attention_histogram", "random_pairs"]
 
 
 def _check_attention(attention, name: str = "attention") -> np.ndarray:
@@ -94,6 +94,35 @@ def attended_mask(attention: np.ndarray, threshold: float) -> np.ndarray:
     diagonal = np.arange(mask.shape[1])
     mask[:, diagonal, diagonal] = False
     return mask
+
+
+def attention_histogram(attention, bins: int = 100, chunk_size: int = 1000) -> np.ndarray:
+    """Counts of the off-diagonal attention values in ``bins`` equal bins over [0, 1].
+
+    Parameters
+    ----------
+    attention : array_like, shape (N, L, L)
+        Head-aggregated attention (read chunk by chunk).
+    bins : int
+    chunk_size : int
+
+    Returns
+    -------
+    numpy.ndarray, shape (bins,), int64
+        Values of exactly 1 fall in the last bin; the counts sum to N·L·(L-1).
+    """
+    att, shape = check_shape_like(attention, "attention", 3)
+    if shape[1] != shape[2]:
+        raise InputError(f"attention must have shape (N, L, L), got {shape}")
+    bins = check_int(bins, "bins", minimum=1)
+    off_diagonal = ~np.eye(shape[1], dtype=bool)
+    counts = np.zeros(bins, dtype=np.int64)
+    for start in range(0, shape[0], chunk_size):
+        values = np.asarray(att[start:start + chunk_size])[:, off_diagonal]
+        check_finite(values, "attention")
+        index = np.clip((values * bins).astype(np.int64), 0, bins - 1)
+        counts += np.bincount(index.ravel(), minlength=bins)
+    return counts
 
 
 def attended_pairs(attention, threshold: float, seq_offset: int = 0):

@@ -295,3 +295,15 @@ def test_accumulator_validation_and_integer_input():
         CorrelationAccumulator(2).update_weighted(np.zeros((1, 3, 2)), -np.ones((1, 3, 3)))
     with pytest.raises(InputError):
         CorrelationAccumulator(2).update_weighted(np.zeros((1, 3, 2)), np.ones((1, 3, 2)))
+
+
+def test_attention_histogram_counts_off_diagonal_values_in_equal_bins():
+    from analysis import attention_histogram
+
+    att = np.zeros((2, 3, 3))
+    att[:, np.arange(3), np.arange(3)] = 0.99           # the diagonal is never counted
+    att[0, 0, 1], att[0, 1, 0], att[1, 2, 0] = 0.05, 0.55, 1.0
+    counts = attention_histogram(att, bins=10, chunk_size=1)
+    assert counts.sum() == 2 * 3 * 2 and counts[0] == 10 and counts[5] == 1 and counts[9] == 1  # 9 zeros + 0.05
+    with pytest.raises(InputError, match="shape"):
+        attention_histogram(np.zeros((2, 3, 4)))

@@ -47,6 +47,9 @@ class Analysis:
         Method -> motif pairs ranked at the headline threshold.
     scored : bool
     skip_reason : str or None
+    attention_histogram : numpy.ndarray, shape (2, 100)
+        Off-diagonal attention values of the test sequences (row 0) and of their
+        dinucleotide shuffles (row 1), counted in 100 equal bins over [0, 1].
     truth : list of (motif_a, motif_b, logic)
     decoys : list of (motif_a, motif_b)
         The grammar's decoy pairs (co-occur like the true pairs, do not interact).
@@ -69,6 +72,7 @@ class Analysis:
     interactions: dict
     scored: bool
     skip_reason: str | None
+    attention_histogram: np.ndarray
     truth: list
     decoys: list
     cooccurrence: object
@@ -100,7 +104,8 @@ def analyse(features, attention, null_attention, ppms, n_sites, grammar, config:
     verbose : bool
         Progress lines on stderr.
     """
-    from analysis import (filter_coverage, glifac_maps, information_content, local_attention_maps,
+    from analysis import (attention_histogram, filter_coverage, glifac_maps, information_content,
+                          local_attention_maps,
                           match_filters, motif_pair_metrics, motif_pair_table, motif_presence,
                           presence_correlation)
     from glifac.progress import say
@@ -205,6 +210,7 @@ def analyse(features, attention, null_attention, ppms, n_sites, grammar, config:
                     labels=labels, coverage=coverage, maps=maps, glifac=glifac, local=local, scores=scores,
                     headline_index=headline_index, interactions=interactions, scored=scored,
                     skip_reason=skip_reason, truth=truth, decoys=decoys, cooccurrence=cooccurrence,
+                    attention_histogram=np.stack([attention_histogram(attention), attention_histogram(null_attention)]),
                     motif_names=motif_names)
 
 

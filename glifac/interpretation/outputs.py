@@ -38,6 +38,9 @@ renamed when complete:
     correlation of filter f at the query with filter g at the key;
     ``glifac_random`` (T, F, F) the attention-free control, symmetrized;
     ``cooccurrence`` (M, M) and ``motif_names`` (M,) when placements exist;
+    ``attention_histogram`` (2, 100) int: off-diagonal attention values of the
+    test sequences (row 0) and of their shuffled null (row 1) in 100 equal bins
+    over [0, 1];
     ``local_counts`` (T, F, F) interaction instances, f at the query, g at the
     key; ``filter_ppms`` (F, W, 4) rows A, C, G, T; ``filter_labels`` (F,) str
     ("" = unlabelled). Root attribute ``provenance``: JSON as in scores.json.
@@ -195,6 +198,7 @@ def save_maps(path: Path, analysis, ppms, provenance: dict) -> None:
             if analysis.cooccurrence is not None:
                 f["cooccurrence"] = analysis.cooccurrence
                 f["motif_names"] = np.array(analysis.motif_names, dtype=h5py.string_dtype())
+            f["attention_histogram"] = analysis.attention_histogram
             f["filter_ppms"] = ppms
             f["filter_labels"] = np.array([label or "" for label in analysis.labels], dtype=h5py.string_dtype())
             f.attrs["provenance"] = json.dumps(to_jsonable(provenance))
