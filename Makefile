@@ -6,7 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo
 
-.PHONY: test demo install bench clean
+SCALE ?= small
+
+.PHONY: test demo install bench figures clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +23,11 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m glifac demo --out $(DEMO_DIR)
+
+# the figure notebooks: `make figures` runs the small grids (about an hour on 2 cores);
+# `make figures SCALE=full` runs the paper, paper-decoys and appendix-e grids (GPU or Ray: RAY_ADDRESS)
+figures: $(STAMP)
+	$(PY) notebooks/run_all.py --scale $(SCALE) --sweeps sweeps --out figures/$(SCALE)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_simulate.py
