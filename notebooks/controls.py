@@ -34,9 +34,7 @@ from glifac.sweep.figures import METHOD_COLOURS, Notebook, boxes, mean, verdict
 from simulate.files import read_json
 
 nb = Notebook("controls", scale, sweep_root, out, run_missing)
-decoys = nb.results("decoys")
-cells = decoys.complete()
-models = [m for m in decoys.grid["models"] if m in set(cells.model)]
+decoys, cells, models = nb.complete("decoys")
 at = decoys.scores[decoys.scores.threshold_label == "0.1"].merge(cells[["cell_id", "model", "seed"]], on="cell_id")
 backgrounds = {"tiny": 50, "small": 300, "full": 500}[scale]
 gia_rows = []

@@ -33,9 +33,7 @@ import numpy as np
 from glifac.sweep.figures import Notebook, activation_colour, boxes, mean, verdict
 
 nb = Notebook("fig1", scale, sweep_root, out, run_missing)
-paper = nb.results("paper")
-cells = paper.complete()
-models = [m for m in paper.grid["models"] if m in set(cells.model)]
+paper, cells, models = nb.complete("paper")
 
 # %%
 edges = np.linspace(0, 1, 101)

@@ -35,9 +35,7 @@ import pandas as pd
 from glifac.sweep.figures import METHOD_COLOURS, Notebook, boxes, mean, verdict
 
 nb = Notebook("fig2", scale, sweep_root, out, run_missing)
-paper = nb.results("paper")
-cells = paper.complete()
-models = [m for m in paper.grid["models"] if m in set(cells.model)]
+paper, cells, models = nb.complete("paper")
 at = paper.scores[paper.scores.threshold_label == "0.1"].merge(cells[["cell_id", "model", "seed"]], on="cell_id")
 
 # %%

@@ -30,9 +30,7 @@ import matplotlib.pyplot as plt
 from glifac.sweep.figures import Notebook, activation_colour, mean, verdict
 
 nb = Notebook("fig3", scale, sweep_root, out, run_missing)
-paper = nb.results("paper")
-cells = paper.complete()
-models = [m for m in paper.grid["models"] if m in set(cells.model)]
+paper, cells, models = nb.complete("paper")
 local = paper.scores[paper.scores.method == "local"].merge(cells[["cell_id", "model", "seed"]], on="cell_id")
 fixed = local[~local.threshold_label.str.startswith("null")]
 null95 = local[local.threshold_label.str.startswith("null q95")]

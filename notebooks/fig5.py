@@ -31,9 +31,7 @@ import numpy as np
 from glifac.sweep.figures import Notebook, activation_colour, verdict
 
 nb = Notebook("fig5", scale, sweep_root, out, run_missing)
-paper = nb.results("paper")
-cells = paper.complete()
-models = [m for m in paper.grid["models"] if m in set(cells.model)]
+paper, cells, models = nb.complete("paper")
 scores = paper.scores.merge(cells[["cell_id", "model", "seed"]], on="cell_id")
 scores = scores[~scores.threshold_label.str.startswith("null") & (scores.threshold >= 0.1 - 1e-9)]
 

@@ -25,9 +25,7 @@ run_missing = True
 from glifac.sweep.figures import Notebook, mean, verdict
 
 nb = Notebook("table", scale, sweep_root, out, run_missing)
-paper = nb.results("paper")
-cells = paper.complete()
-models = [m for m in paper.grid["models"] if m in set(cells.model)]
+paper, cells, models = nb.complete("paper")
 PAPER_AUROC, PAPER_AUPR = (0.989, 0.992), (0.955, 0.967)
 
 

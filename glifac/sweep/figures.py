@@ -67,6 +67,13 @@ class Notebook:
                                                ray=os.environ.get("RAY_ADDRESS") or None)
         return self._results[role]
 
+    def complete(self, role: str):
+        """``(results, complete cells, models in grid order)`` of this scale's sweep for ``role``."""
+        results = self.results(role)
+        cells = results.complete()
+        models = [m for m in results.grid["models"] if m in set(cells.model)]
+        return results, cells, models
+
     def save(self, fig, filename: str) -> Path:
         path = self.out / filename
         fig.savefig(path, dpi=110, bbox_inches="tight")
