@@ -64,8 +64,9 @@ for ax, key, title in zip(axes, ("motif_auroc", "motif_auroc_vs_decoys"),
     boxes(ax, groups, colours)
     ax.axhline(0.5, color="grey", linestyle=":", linewidth=1)
     ax.set_ylim(-0.02, 1.02)
-    ax.set_title(f"{title} (t = 0.1; red GLIFAC, pink without attention, brown co-occurrence, cyan GIA)",
-                 fontsize=9)
+    ax.set_title(f"{title}, t = 0.1", fontsize=10)
+fig.suptitle("red: GLIFAC; purple: local attention; pink: GLIFAC without attention; brown: co-occurrence, "
+             "no model; cyan: in-silico interaction test (GIA). Dotted: chance", fontsize=9, y=1.02)
 nb.save(fig, "controls_decoys.png")
 
 # %%
