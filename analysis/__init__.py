@@ -3,12 +3,14 @@
 One module per verb; one-hot sequences are (N, L, 4), channels last, A C G T.
 No Keras import here: models enter :mod:`analysis.extract` as callables.
 """
-from analysis.classification import binary_crossentropy, classification_metrics, pooled_auc
+from analysis.classification import (accuracy, binary_crossentropy, categorical_crossentropy,
+                                     classification_metrics, cross_entropy, pooled_auc)
 from analysis.cooccurrence import motif_presence, presence_correlation
 from analysis.correlation import (CorrelationAccumulator, GlifacMap, GlifacMaps, correlation_map, glifac_map,
                                   glifac_maps, symmetrize)
 from analysis.filters import (FilterPPMAccumulator, filter_ppms, information_content, max_activations,
                               position_information_content, window_start)
+from analysis.localisation import instance_mask, localisation_auroc
 from analysis.local_attention import (LocalAttentionMap, LocalAttentionMaps, active_filters, interaction_counts,
                                       local_attention_map, local_attention_maps)
 from analysis.pairs import aggregate_heads, attended_pairs, attention_histogram, random_pairs
@@ -31,7 +33,12 @@ __all__ = [
     "attended_pairs",
     "attention_histogram",
     "benjamini_hochberg",
+    "accuracy",
+    "instance_mask",
+    "localisation_auroc",
     "binary_crossentropy",
+    "categorical_crossentropy",
+    "cross_entropy",
     "classification_metrics",
     "correlation_map",
     "dinucleotide_shuffle",

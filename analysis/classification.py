@@ -20,7 +20,8 @@ import numpy as np
 from analysis._validate import as_array
 from simulate.errors import InputError
 
-__all__ = ["binary_crossentropy", "classification_metrics", "pooled_auc"]
+__all__ = ["accuracy", "binary_crossentropy", "categorical_crossentropy", "classification_metrics",
+           "cross_entropy", "pooled_auc"]
 
 KERAS_EPSILON = 1e-7  # keras.backend.epsilon(): the end thresholds and the loss clip
 KERAS_NUM_THRESHOLDS = 200  # keras.metrics.AUC's default
@@ -34,7 +35,7 @@ def _labels_and_scores(y_true, y_prob) -> tuple[np.ndarray, np.ndarray]:
     return y_true, y_prob
 
 
-def classification_metrics(y_true, y_prob, task_names) -> dict:
+def classification_metrics(y_true, y_prob, task_names, head: str = "sigmoid") -> dict:
     """Macro and per-task AUROC / AUPR (scikit-learn), and the pooled Keras-style AUCs.
 
     Parameters
@@ -44,11 +45,13 @@ def classification_metrics(y_true, y_prob, task_names) -> dict:
     y_prob : array_like, shape (N, T)
         Predicted probabilities.
     task_names : sequence of str, length T
+    head : {"sigmoid", "softmax"}
+        How ``accuracy`` is counted (:func:`accuracy`).
 
     Returns
     -------
     dict
-        ``auroc``, ``aupr``: macro means over the tasks where they are
+        ``accuracy``: :func:`accuracy`; ``auroc``, ``aupr``: macro means over the tasks where they are
         defined (NaN if none); ``auroc_per_task``, ``aupr_per_task``: name ->
         value (NaN for a task whose labels are all one class);
         ``auroc_pooled``, ``aupr_pooled``: :func:`pooled_auc`.
@@ -78,6 +81,7 @@ def classification_metrics(y_true, y_prob, task_names) -> dict:
     pooled = pooled_auc(y_true, y_prob) if np.all(np.isfinite(y_prob)) else \
         {"auroc": float("nan"), "aupr": float("nan")}
     return {
+        "accuracy": accuracy(y_true, y_prob, head),
         "auroc": _nanmean(auroc.values()),
         "aupr": _nanmean(aupr.values()),
         "auroc_per_task": auroc,
@@ -170,6 +174,53 @@ def binary_crossentropy(y_true, y_prob) -> float:
     p = np.clip(y_prob.astype(np.float64), KERAS_EPSILON, 1 - KERAS_EPSILON)
     y = y_true.astype(np.float64)
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
+
+
+def categorical_crossentropy(y_true, y_prob) -> float:
+    """Mean categorical cross-entropy over sequences, clipped like Keras (epsilon 1e-7).
+
+    Parameters
+    ----------
+    y_true : array_like, shape (N, C)
+        One-hot classes.
+    y_prob : array_like, shape (N, C)
+        Softmax probabilities.
+    """
+    y_true, y_prob = _labels_and_scores(y_true, y_prob)
+    p = np.clip(y_prob.astype(np.float64), KERAS_EPSILON, 1 - KERAS_EPSILON)
+    return float(-np.mean(np.sum(y_true * np.log(p), axis=-1)))
+
+
+# model head -> its training loss
+_CROSS_ENTROPY = {"sigmoid": binary_crossentropy, "softmax": categorical_crossentropy}
+
+
+def cross_entropy(y_true, y_prob, head: str = "sigmoid") -> float:
+    """The loss a model with this ``head`` trains on: binary (sigmoid) or categorical (softmax)."""
+    if head not in _CROSS_ENTROPY:
+        raise InputError(f"head must be one of {', '.join(_CROSS_ENTROPY)}, got {head!r}")
+    return _CROSS_ENTROPY[head](y_true, y_prob)
+
+
+def accuracy(y_true, y_prob, head: str = "sigmoid") -> float:
+    """Fraction of correct calls.
+
+    Parameters
+    ----------
+    y_true, y_prob : array_like, shape (N, T)
+    head : {"sigmoid", "softmax"}
+        ``"softmax"``: a sequence is correct when its most probable class is
+        its labelled class. ``"sigmoid"``: every label counts once, called
+        positive at probability > 0.5 (Keras's ``binary_accuracy``).
+    """
+    y_true, y_prob = _labels_and_scores(y_true, y_prob)
+    if not len(y_true):
+        return float("nan")
+    if head == "softmax":
+        return float(np.mean(np.argmax(y_true, axis=-1) == np.argmax(y_prob, axis=-1)))
+    if head == "sigmoid":
+        return float(np.mean((y_prob > 0.5) == (y_true > 0.5)))
+    raise InputError(f"head must be one of sigmoid, softmax, got {head!r}")
 
 
 def _nanmean(values) -> float:

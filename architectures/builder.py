@@ -35,6 +35,11 @@ def build_model(name: str, **overrides) -> keras.Model:
 
 
 def build_from_config(config: ModelConfig) -> keras.Model:
+    """Build the model described by ``config`` with its family's builder (:data:`FAMILY_BUILDERS`)."""
+    return FAMILY_BUILDERS[config.family](config)
+
+
+def build_can(config: ModelConfig) -> keras.Model:
     """Build the CAN described by ``config`` (see :class:`ModelConfig`).
 
     Design choices:
@@ -75,6 +80,39 @@ def build_from_config(config: ModelConfig) -> keras.Model:
         x = keras.layers.BatchNormalization(name=L.DENSE_BATCH_NORM)(x)
     x = keras.layers.Activation("relu", name=L.DENSE_ACTIVATION)(x)
     x = keras.layers.Dropout(c.dense_dropout, name=L.DENSE_DROPOUT)(x)
-    outputs = keras.layers.Dense(c.n_tasks, activation="sigmoid", name=L.OUTPUT)(x)
+    outputs = keras.layers.Dense(c.n_tasks, activation=c.head, name=L.OUTPUT)(x)
     return keras.Model(inputs, outputs, name=c.name)
+
+
+def build_cnn(config: ModelConfig) -> keras.Model:
+    """Build the attention-free ``"cnn"`` family (AttnGen's model; see :class:`ModelConfig`).
+
+    The embedding is a per-position Dense of the one-hot input: on a one-hot
+    row it returns the weight row of that base plus the bias, which is what an
+    embedding lookup returns.
+    """
+    c = config
+    inputs = keras.Input(shape=(c.input_length, 4), name=L.INPUT)
+    x = inputs
+    if c.embedding_units is not None:
+        x = keras.layers.Dense(c.embedding_units, name=L.EMBEDDING)(x)
+    for block, channels in enumerate(c.block_channels):
+        x = keras.layers.Conv1D(channels, c.filter_width, padding="same", use_bias=not c.batch_norm,
+                                name=L.block_layer(L.CONV, block))(x)
+        if c.batch_norm:
+            x = keras.layers.BatchNormalization(name=L.block_layer(L.CONV_BATCH_NORM, block))(x)
+        x = keras.layers.Activation(L.ACTIVATIONS[c.activation], name=L.block_layer(L.CONV_ACTIVATION, block))(x)
+        x = keras.layers.MaxPooling1D(pool_size=c.pool_size, name=L.block_layer(L.POOL, block))(x)
+    x = keras.layers.Flatten(name=L.FLATTEN)(x)
+    x = keras.layers.Dense(c.dense_units, use_bias=not c.dense_batch_norm, name=L.DENSE)(x)
+    if c.dense_batch_norm:
+        x = keras.layers.BatchNormalization(name=L.DENSE_BATCH_NORM)(x)
+    x = keras.layers.Activation("relu", name=L.DENSE_ACTIVATION)(x)
+    x = keras.layers.Dropout(c.dense_dropout, name=L.DENSE_DROPOUT)(x)
+    outputs = keras.layers.Dense(c.n_tasks, activation=c.head, name=L.OUTPUT)(x)
+    return keras.Model(inputs, outputs, name=c.name)
+
+
+# ModelConfig.family -> builder
+FAMILY_BUILDERS = {"can": build_can, "cnn": build_cnn}
 

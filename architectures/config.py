@@ -16,13 +16,22 @@ from simulate.validate import check_fields
 ACTIVATION_NAMES = ("relu", "exp", "softplus", "gelu", "sigmoid", "tanh", "elu", "linear")
 # Where LayerNormalization sits around the attention layer.
 LAYER_NORM_CHOICES = (None, "pre", "post", "both")
+# Layer stacks the builder knows (architectures.builder.FAMILY_BUILDERS): "can" is the
+# convolution-attention network; "cnn" the attention-free stack of AttnGen's model.
+FAMILIES = ("can", "cnn")
+# Output layers: independent sigmoid tasks (multi-label) or one softmax over classes.
+HEADS = ("sigmoid", "softmax")
+# Fields added after runs and sweep cells were first recorded, with the value that
+# reproduces what every earlier record meant; identity_dict leaves them out at it, so
+# sweep cells hashed before they existed keep their ids.
+NEUTRAL_DEFAULTS = {"family": "can", "head": "sigmoid", "embedding_units": None, "block_channels": []}
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     """Every hyper-parameter of the CAN builder.
 
-    Layer stack (channels-last input ``(input_length, 4)``)::
+    Layer stack of the ``"can"`` family (channels-last input ``(input_length, 4)``)::
 
         Conv1D(n_filters, filter_width, padding="same", use_bias=not batch_norm)
         -> [BatchNorm if batch_norm] -> activation -> MaxPool1D(pool_size)
@@ -31,7 +40,16 @@ class ModelConfig:
         -> [LayerNorm if layer_norm in {post, both}] -> Dropout(attention_dropout)
         -> Flatten -> Dense(dense_units, use_bias=not dense_batch_norm)
         -> [BatchNorm if dense_batch_norm] -> ReLU -> Dropout(dense_dropout)
-        -> Dense(n_tasks, sigmoid)
+        -> Dense(n_tasks, head)
+
+    The ``"cnn"`` family (AttnGen's model; the attention fields are unused)::
+
+        [Dense(embedding_units) per position, linear: an embedding lookup of the base]
+        -> for each c in block_channels:
+               Conv1D(c, filter_width, padding="same") -> [BatchNorm if batch_norm]
+               -> activation -> MaxPool1D(pool_size)
+        -> Flatten -> Dense(dense_units) -> [BatchNorm if dense_batch_norm] -> ReLU
+        -> Dropout(dense_dropout) -> Dense(n_tasks, head)
 
     Parameters
     ----------
@@ -68,7 +86,17 @@ class ModelConfig:
         authors' code (on in every preset: without it SATORI and the plain
         ReLU presets learn several times slower and CNN20-ReLU ends lower).
     conv_dropout, attention_dropout, dense_dropout : float
-        Dropout rates after pooling, after attention and after the dense layer.
+        Dropout rates after pooling, after attention and after the dense layer
+        (the ``"cnn"`` family uses ``dense_dropout`` only).
+    family : {"can", "cnn"}
+        Which layer stack (above).
+    head : {"sigmoid", "softmax"}
+        Output activation: independent tasks (binary cross-entropy) or one
+        class per sequence (categorical cross-entropy; the labels must be one-hot).
+    embedding_units : int or None
+        ``"cnn"`` family: width of the per-position embedding (None: none).
+    block_channels : tuple of int
+        ``"cnn"`` family: output channels of each convolution block (empty for ``"can"``).
     """
 
     name: str = "custom"
@@ -88,9 +116,29 @@ class ModelConfig:
     conv_dropout: float = 0.1
     attention_dropout: float = 0.1
     dense_dropout: float = 0.5
+    family: str = "can"
+    head: str = "sigmoid"
+    embedding_units: Optional[int] = None
+    block_channels: tuple = ()
 
     def __post_init__(self):
         check_fields(self, "model override")
+        object.__setattr__(self, "block_channels", tuple(self.block_channels))  # JSON gives a list
+        if self.family not in FAMILIES:
+            raise InputError(f"family must be one of {', '.join(FAMILIES)}; got {self.family!r}")
+        if self.head not in HEADS:
+            raise InputError(f"head must be one of {', '.join(HEADS)}; got {self.head!r}")
+        if self.embedding_units is not None and self.embedding_units < 1:
+            raise InputError(f"embedding_units must be >= 1 or None, got {self.embedding_units}")
+        if any(c < 1 for c in self.block_channels):
+            raise InputError(f"block_channels must all be >= 1, got {list(self.block_channels)}")
+        if self.family == "cnn" and not self.block_channels:
+            raise InputError("the cnn family needs at least one entry in block_channels")
+        if self.family == "can" and (self.block_channels or self.embedding_units is not None):
+            raise InputError("block_channels and embedding_units belong to the cnn family (family='cnn')")
+        if self.family == "cnn" and self.input_length < self.pool_size ** len(self.block_channels):
+            raise InputError(f"{len(self.block_channels)} pooling blocks of size {self.pool_size} leave no "
+                             f"positions of an input of length {self.input_length}")
         for key in ("input_length", "n_tasks", "n_filters", "filter_width",
                     "pool_size", "num_heads", "key_dim", "dense_units"):
             if getattr(self, key) < 1:
@@ -114,6 +162,11 @@ class ModelConfig:
             )
 
     @property
+    def has_attention(self) -> bool:
+        """True for the convolution-attention family (there is an attention layer to read)."""
+        return self.family == "can"
+
+    @property
     def attention_output_dim(self) -> int:
         """Attention output width per position (``attention_units`` resolved)."""
         return self.attention_units or self.num_heads * self.key_dim
@@ -125,7 +178,12 @@ class ModelConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict of every field; ``ModelConfig(**d)`` round-trips."""
-        return dataclasses.asdict(self)
+        return {**dataclasses.asdict(self), "block_channels": list(self.block_channels)}
+
+    def identity_dict(self) -> dict[str, Any]:
+        """:meth:`to_dict` without the fields at :data:`NEUTRAL_DEFAULTS` (what identifies a sweep cell)."""
+        return {k: v for k, v in self.to_dict().items()
+                if not (k in NEUTRAL_DEFAULTS and v == NEUTRAL_DEFAULTS[k])}
 
     def replace(self, **overrides) -> "ModelConfig":
         """Copy with ``overrides`` applied (unknown names raise InputError)."""

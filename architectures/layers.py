@@ -10,6 +10,7 @@ import keras
 
 # Deterministic layer names: analysis code finds layers by these, never by index.
 INPUT = "sequence"
+EMBEDDING = "embedding"  # cnn family: per-position Dense of the one-hot base, output (N, L, d)
 CONV = "conv"
 CONV_BATCH_NORM = "conv_batch_norm"
 CONV_ACTIVATION = "conv_activation"  # output: (N, L, F) filter activations
@@ -25,6 +26,13 @@ DENSE_BATCH_NORM = "dense_batch_norm"
 DENSE_ACTIVATION = "dense_activation"
 DENSE_DROPOUT = "dense_dropout"
 OUTPUT = "output"
+
+
+def block_layer(name: str, block: int) -> str:
+    """Name of a layer of the cnn family's convolution block ``block`` (0-based): block 0 uses the
+    CAN's names (``conv``, ``conv_activation``, ``pool``), so filter tools find its first layer;
+    later blocks add ``_<block + 1>`` (``conv_2``, ...)."""
+    return name if block == 0 else f"{name}_{block + 1}"
 
 
 @keras.saving.register_keras_serializable(package="glifac", name="exponential")

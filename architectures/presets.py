@@ -6,6 +6,10 @@ convolution block and LayerNorm before attention. ``CNN10-ReLU`` and
 before attention, no BatchNorm (the authors' commands pass ``-ln 1 -bn 0`` for
 every pool, heads, key-size and dense variation). ``SATORI`` follows Ullah &
 Ben-Hur (2021): BatchNorm, softplus, pool 6, LayerNorm after attention.
+``AttnGen-CNN`` is the attention-free model of AttnGen (Shabani Nia &
+Karkehabadi 2026): a 128-wide embedding, three blocks of Conv1D(8) + BatchNorm
++ ReLU + MaxPool(2) with 32, 16 and 4 channels, a hidden dense layer with
+dropout 0.3 and a softmax head (the paper gives no hidden width; 64 here).
 """
 from __future__ import annotations
 
@@ -29,6 +33,9 @@ MODEL_CONFIGS: dict[str, dict] = {
     "CNN20-Exp": {"pool_size": 20, "activation": "exp"},
     "CNN20-Exp-Norm": {"pool_size": 20, "activation": "exp", **_NORM},
     "SATORI": {"pool_size": 6, "activation": "softplus", "batch_norm": True, "layer_norm": "post"},
+    "AttnGen-CNN": {"family": "cnn", "embedding_units": 128, "block_channels": (32, 16, 4), "filter_width": 8,
+                    "pool_size": 2, "activation": "relu", "batch_norm": True, "dense_units": 64,
+                    "dense_batch_norm": False, "dense_dropout": 0.3, "head": "softmax"},
 }
 
 

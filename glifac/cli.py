@@ -30,10 +30,15 @@ run 'glifac COMMAND --help' for the options of each command."""
 # name -> (module, one-line help, runs a model: imports TensorFlow and takes --threads)
 SUBCOMMANDS = {
     "simulate": ("simulate.cli", "simulate labelled sequences from a motif grammar (an HDF5 dataset)", False),
+    "genomic-benchmark": ("simulate.genomic_benchmarks",
+                          "convert a Genomic Benchmarks folder you have into a dataset file", False),
     "train": ("glifac.training.cli", "train a CAN preset on a dataset (a run directory)", True),
     "interpret": ("glifac.interpretation.cli", "which motifs and motif interactions a trained run learned", True),
     "sweep": ("glifac.sweep.cli", "run a grid of models x seeds (x settings) and tabulate it", False),
     "gia": ("glifac.gia", "in-silico interaction test: embed motif pairs, measure epistasis", True),
+    "localise": ("glifac.localise", "does each importance source (AttnGen's masking) point at the planted motifs?",
+                 True),
+    "mask-curve": ("glifac.mask_curve", "accuracy as the most/least important positions are masked", True),
     "demo": ("glifac.demo", "simulate, train and interpret end to end (what make demo runs)", True),
 }
 

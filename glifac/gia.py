@@ -119,15 +119,11 @@ def gia(run, config: GIAConfig | None = None, out=None, *, data=None, force: boo
         missing ``maps.h5`` (with ``motifs="filters"``), distances at which no pair fits.
     """
     from glifac import rundir
-    from simulate.files import atomic_directory, check_replaceable, read_json, refuse_existing
+    from simulate.files import atomic_directory, check_replaceable, refuse_existing
 
     started = time.perf_counter()
     config = GIAConfig() if config is None else config
-    run_dir = rundir.require_complete(run)
-    run_config = read_json(run_dir / rundir.CONFIG_FILE) if (run_dir / rundir.CONFIG_FILE).is_file() else {}
-    data_path = data or (run_config.get("data") or {}).get("path")
-    if not data_path:
-        raise InputError(f"{run_dir} does not record its data file; pass --data")
+    run_dir, run_config, data_path = rundir.open_run(run, data)
     out = Path(out) if out is not None else run_dir / "gia"
     if out.exists():
         refuse_existing(out, force)

@@ -10,15 +10,16 @@ A run directory, written by ``glifac train`` (:func:`glifac.training.train`)::
                     n_test, task_names), ``versions`` (Python, glifac, NumPy,
                     Keras, TensorFlow, ...), ``created`` (UTC), ``command``
                     (argv); each ``--resume`` appends to ``resumed``
-    history.csv     one row per epoch: epoch, loss, val_loss, val_auroc,
-                    val_aupr, val_auroc_pooled, val_aupr_pooled, lr, seconds
+    history.csv     one row per epoch: epoch, loss, val_loss, val_accuracy,
+                    val_auroc, val_aupr, val_auroc_pooled, val_aupr_pooled, lr, seconds
                     (glifac.training.monitor.HISTORY_FIELDS)
     checkpoint/     checkpoint.npz, what --resume needs (glifac.training.checkpoint);
                     deleted when the run ends
     model.keras     the kept epoch's model (complete runs only; reload with
                     architectures.load_model, safe_mode on)
     metrics.json    written last. Complete: ``status`` "complete",
-                    ``test_auroc``, ``test_aupr`` (macro means of per-task
+                    ``test_accuracy`` (analysis.accuracy for the
+                    model's head), ``test_auroc``, ``test_aupr`` (macro means of per-task
                     scikit-learn scores), ``test_auroc_pooled``,
                     ``test_aupr_pooled`` (all labels flattened, as
                     keras.metrics.AUC computes them: the paper's metric),
@@ -233,3 +234,34 @@ def mark_finished(run_dir) -> None:
     """Remove the incomplete marker (call after ``metrics.json`` is written)."""
     with contextlib.suppress(FileNotFoundError):
         (Path(run_dir) / INCOMPLETE_MARKER).unlink()
+
+
+def open_run(run, data=None) -> tuple[Path, dict, str]:
+    """``(run_dir, config.json contents, data path)`` of a complete run, for the commands that read one.
+
+    ``data`` overrides the dataset the run recorded. Raises InputError for an
+    incomplete run or when no dataset is known.
+    """
+    from simulate.files import read_json
+
+    run_dir = require_complete(run)
+    run_config = read_json(run_dir / CONFIG_FILE) if (run_dir / CONFIG_FILE).is_file() else {}
+    data_path = data or (run_config.get("data") or {}).get("path")
+    if not data_path:
+        raise InputError(f"{run_dir} does not record its data file; pass --data")
+    return run_dir, run_config, str(data_path)
+
+
+def load_run_model(run_dir, run_config: dict):
+    """``(keras model, architectures.ModelConfig)`` of a complete run (safe-mode load)."""
+    import architectures
+    from architectures.presets import config_from_dict
+
+    path = Path(run_dir) / "model.keras"
+    if not path.is_file():
+        raise InputError(f"no model.keras in {run_dir}")
+    try:
+        model_config = config_from_dict(run_config.get("model_config") or {})
+    except (InputError, TypeError):
+        raise InputError(f"{run_dir}/config.json does not describe a model this version can read") from None
+    return architectures.load_model(path), model_config

@@ -54,8 +54,11 @@ def run(args) -> int:
         y = [part.y for part in splits.values()]
         rates = sum(part.sum(axis=0) for part in y) / args.n
         logic = {name: i.logic.upper() for i in grammar.interactions for name in i.motifs}
-        print("positive rate per task:")
-        for name, rate in zip(grammar.motif_names, rates):
-            print(f"  {name:<12} {logic.get(name, 'indep'):<6} {rate:.3f}")
+        if grammar.two_class is not None:
+            print("class rates: " + ", ".join(f"{name} {rate:.3f}" for name, rate in zip(grammar.output_names, rates)))
+        else:
+            print("positive rate per task:")
+            for name, rate in zip(grammar.motif_names, rates):
+                print(f"  {name:<12} {logic.get(name, 'indep'):<6} {rate:.3f}")
         print(f"done in {time.perf_counter() - started:.2f} s")
     return 0

@@ -6,7 +6,8 @@ Schema (``format_version`` 1); every downstream tool reads it through :func:`loa
 name                       shape        dtype    meaning
 =========================  ===========  =======  ==============================================
 ``x_{split}``              (N, L, 4)    uint8    one-hot sequences, channels last, A, C, G, T
-``y_{split}``              (N, T)       uint8    0/1 labels, one task per grammar motif
+``y_{split}``              (N, T)       uint8    0/1 labels, one task per grammar motif (or, for a
+                                                 ``two_class`` grammar, one-hot over its two classes)
 ``placements_{split}``     (M, 4)       int32    ``(seq_index, motif_index, start, strand)``
 =========================  ===========  =======  ==============================================
 
@@ -94,6 +95,28 @@ def write_dataset(
     InputError
         ``path`` exists and ``force`` is false (the file is left untouched).
     """
+    arrays = {name: {"x": part.x, "y": part.y, "placements": part.placements} for name, part in splits.items()}
+    attrs = {"grammar": grammar.to_json(), "task_names": json.dumps(grammar.output_names), "seed": int(seed),
+             "length": int(length), "generator_version": GENERATOR_VERSION}
+    return write_arrays(path, arrays, attrs, force=force)
+
+
+def write_arrays(path: str | Path, splits: dict[str, dict[str, np.ndarray]], attrs: dict,
+                 force: bool = False) -> Path:
+    """Write a dataset file from arrays (the schema above), atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+    splits : dict
+        ``{"train" | "valid" | "test": {"x": (N, L, 4) uint8, "y": (N, T) uint8[, "placements": (M, 4)]}}``,
+        all three splits.
+    attrs : dict
+        Root attributes (``task_names`` as a JSON list at least); ``format_version``
+        and ``glifac_version`` are added.
+    force : bool
+        Overwrite an existing file.
+    """
     import h5py
 
     path = Path(path)
@@ -104,15 +127,13 @@ def write_dataset(
         with h5py.File(tmp, "w") as f:
             for name in SPLIT_NAMES:
                 part = splits[name]
-                _write_one_hot(f, f"x_{name}", part.x)
-                f.create_dataset(f"y_{name}", data=part.y)
-                f.create_dataset(f"placements_{name}", data=part.placements)
-            f.attrs["grammar"] = grammar.to_json()
-            f.attrs["task_names"] = json.dumps(grammar.motif_names)
-            f.attrs["seed"] = int(seed)
-            f.attrs["length"] = int(length)
+                _write_one_hot(f, f"x_{name}", part["x"])
+                f.create_dataset(f"y_{name}", data=part["y"])
+                if part.get("placements") is not None:
+                    f.create_dataset(f"placements_{name}", data=part["placements"])
+            for key, value in attrs.items():
+                f.attrs[key] = value
             f.attrs["format_version"] = FORMAT_VERSION
-            f.attrs["generator_version"] = GENERATOR_VERSION
             f.attrs["glifac_version"] = package_version()
     return path
 
@@ -205,7 +226,7 @@ def load(path: str | Path, splits=SPLIT_NAMES) -> Dataset:
         if "task_names" in f.attrs:
             task_names = json.loads(_text(f.attrs["task_names"]))
         elif grammar is not None:
-            task_names = grammar.motif_names
+            task_names = grammar.output_names
         else:
             task_names = [f"task_{k}" for k in range(n_tasks)]
         if len(task_names) != n_tasks:

@@ -103,13 +103,36 @@ def labels_from_presence(presence: np.ndarray, grammar: Grammar) -> np.ndarray:
     return labels.astype(np.uint8)
 
 
+def class_labels(task_labels: np.ndarray, grammar: Grammar) -> np.ndarray:
+    """Two-class labels of a grammar with ``two_class`` (see :mod:`simulate.grammar`).
+
+    Parameters
+    ----------
+    task_labels : numpy.ndarray, shape (N, M)
+        :func:`labels_from_presence` output.
+    grammar : Grammar
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, 2), uint8
+        One-hot ``[negative, positive]``: positive when any interaction whose
+        logic is in ``two_class["logics"]`` has its label on (an AND pair: both
+        motifs present; an XOR pair: exactly one).
+    """
+    logics = set(grammar.two_class["logics"])
+    firsts = [grammar.index(i.motifs[0]) for i in grammar.interactions if i.logic in logics]
+    positive = task_labels[:, firsts].any(axis=1) if firsts else np.zeros(len(task_labels), bool)
+    return np.stack([~positive, positive], axis=1).astype(np.uint8)
+
+
 def simulate_sequences(grammar: Grammar, n: int, length: int = 200, seed: int = 0) -> Simulation:
     """Simulate ``n`` labelled sequences of ``length`` bases under ``grammar``.
 
     Returns
     -------
     Simulation
-        ``x`` (n, length, 4) uint8, ``y`` (n, T) uint8, ``placements`` (M, 4) int32.
+        ``x`` (n, length, 4) uint8, ``y`` (n, T) uint8 (T = the grammar's
+        :attr:`~simulate.grammar.Grammar.output_names`), ``placements`` (M, 4) int32.
     """
     check_size(grammar, n, length, seed)
     rng = np.random.default_rng(seed)
@@ -126,7 +149,10 @@ def simulate_sequences(grammar: Grammar, n: int, length: int = 200, seed: int = 
     presence[seq_idx, motif_idx] = True
     placements = np.stack([seq_idx, motif_idx, inst_start, strand], axis=1).astype(np.int32)
     order = np.lexsort((placements[:, 2], placements[:, 0]))
-    return Simulation(x=one_hot(bases), y=labels_from_presence(presence, grammar), placements=placements[order])
+    labels = labels_from_presence(presence, grammar)
+    if grammar.two_class is not None:
+        labels = class_labels(labels, grammar)
+    return Simulation(x=one_hot(bases), y=labels, placements=placements[order])
 
 
 def _draw_slots(grammar: Grammar, n: int, rng) -> tuple[np.ndarray, np.ndarray]:

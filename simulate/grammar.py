@@ -20,6 +20,14 @@ A grammar is a JSON file (see ``grammars/paper.json``, the default)::
     ``paper-decoys.json`` adds decoys to the paper's grammar without writing
     its motifs again.
 
+``two_class`` (optional)
+    turns the labels into two classes, one per sequence:
+    ``{"names": ["negative", "positive"], "logics": ["and"]}`` makes a
+    sequence positive when any interaction with one of those logics has its
+    label on, negative otherwise; the dataset then has two one-hot label
+    columns named by ``names`` instead of one per motif (for softmax models
+    such as AttnGen-CNN; see ``grammars/two-class.json``).
+
 Optional sampling fields (defaults in :data:`SAMPLING_DEFAULTS`):
 
 ``instances``
@@ -101,10 +109,16 @@ class Grammar:
     sampling: dict = field(default_factory=lambda: dict(SAMPLING_DEFAULTS))
     jaspar_release: str | None = None
     description: str = ""
+    two_class: dict | None = None
 
     @property
     def motif_names(self) -> list[str]:
         return [m.name for m in self.motifs]
+
+    @property
+    def output_names(self) -> list[str]:
+        """Names of the label columns: the two class names with ``two_class``, else one per motif."""
+        return list(self.two_class["names"]) if self.two_class is not None else self.motif_names
 
     @property
     def max_width(self) -> int:
@@ -140,6 +154,7 @@ class Grammar:
             ],
             "decoys": [{"motifs": list(pair)} for pair in self.decoys],
             **{key: self.sampling[key] for key in SAMPLING_DEFAULTS},
+            **({"two_class": self.two_class} if self.two_class is not None else {}),
         }
 
     def to_json(self) -> str:
@@ -230,6 +245,7 @@ def grammar_from_dict(spec: dict, where: str = "grammar") -> Grammar:
                 raise InputError(f"{where}: motif {name} is in more than one interaction or decoy pair")
             seen.add(name)
     sampling = _parse_sampling(spec, where)
+    two_class = _parse_two_class(spec.get("two_class"), where)
     return Grammar(
         motifs=motifs,
         interactions=interactions,
@@ -237,7 +253,20 @@ def grammar_from_dict(spec: dict, where: str = "grammar") -> Grammar:
         sampling=sampling,
         jaspar_release=release if any(m.source != "ppm" for m in motifs) else spec.get("jaspar_release"),
         description=str(spec.get("description", "")),
+        two_class=two_class,
     )
+
+
+def _parse_two_class(entry, where: str) -> dict | None:
+    if entry is None:
+        return None
+    names, logics = (entry.get(key) if isinstance(entry, dict) else None for key in ("names", "logics"))
+    if not (isinstance(names, list) and len(names) == 2 and all(isinstance(n, str) and n for n in names)
+            and names[0] != names[1]):
+        raise InputError(f"{where}: 'two_class' needs 'names': two different class names [negative, positive]")
+    if not (isinstance(logics, list) and logics and all(str(v).lower() in LOGICS for v in logics)):
+        raise InputError(f"{where}: 'two_class' needs 'logics': a non-empty list of {' / '.join(LOGICS)}")
+    return {"names": list(names), "logics": sorted({str(v).lower() for v in logics})}
 
 
 def _resolve_motif(entry, release: str, where: str) -> Motif:

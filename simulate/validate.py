@@ -19,6 +19,9 @@ _FIELD_TYPES = {
     "bool": (lambda v: isinstance(v, bool), "bool"),
     # ints are acceptable rates (e.g. 0 from JSON); bools are not
     "float": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "float"),
+    # a sequence of ints (JSON gives lists; configs store tuples)
+    "tuple": (lambda v: isinstance(v, (list, tuple)) and all(isinstance(i, int) and not isinstance(i, bool)
+                                                             for i in v), "list of int"),
 }
 
 
@@ -27,7 +30,7 @@ def check_fields(config, label: str | None = None) -> None:
 
     The one type check behind every typed config of the project (models,
     training, interpretation, sweeps). Annotations may be ``str``, ``int``,
-    ``bool``, ``float`` or ``Optional[...]`` of one of them.
+    ``bool``, ``float``, ``tuple`` (of ints) or ``Optional[...]`` of one of them.
 
     Parameters
     ----------

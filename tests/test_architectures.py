@@ -26,6 +26,8 @@ SPEC = {
     "CNN20-Exp-Norm": (20, "exp", True, "pre"),
     "SATORI": (6, "softplus", True, "post"),
 }
+# The convolution-attention presets (the attention-free AttnGen-CNN is tested on its own below).
+CAN_PRESETS = [name for name in architectures.available_models() if architectures.resolve_config(name).has_attention]
 # Small enough that building and running every case takes milliseconds.
 TINY = dict(n_filters=6, dense_units=8, num_heads=2, key_dim=4, input_length=60, n_tasks=3)
 
@@ -52,14 +54,48 @@ def activation_of(model):
 
 
 def test_available_models_match_spec():
-    assert sorted(architectures.available_models()) == sorted(SPEC)
+    assert sorted(architectures.available_models()) == sorted([*SPEC, "AttnGen-CNN"])
+    assert sorted(CAN_PRESETS) == sorted(SPEC)
+
+
+def test_attngen_cnn_is_the_papers_model():
+    model = architectures.build_model("AttnGen-CNN", n_tasks=2)
+    assert layer_names(model) == [
+        "sequence", "embedding",
+        "conv", "conv_batch_norm", "conv_activation", "pool",
+        "conv_2", "conv_batch_norm_2", "conv_activation_2", "pool_2",
+        "conv_3", "conv_batch_norm_3", "conv_activation_3", "pool_3",
+        "flatten", "dense", "dense_activation", "dense_dropout", "output"]
+    assert model.get_layer("embedding").units == 128
+    assert [model.get_layer(n).filters for n in ("conv", "conv_2", "conv_3")] == [32, 16, 4]
+    assert all(model.get_layer(n).kernel_size == (8,) for n in ("conv", "conv_2", "conv_3"))
+    assert all(model.get_layer(n).pool_size == (2,) for n in ("pool", "pool_2", "pool_3"))
+    assert model.get_layer("dense_dropout").rate == pytest.approx(0.3)
+    assert tuple(model.output.shape) == (None, 2)
+    x = one_hot(5, 200)
+    np.testing.assert_allclose(model.predict(x, verbose=0).sum(axis=1), 1.0, rtol=1e-5)  # softmax head
+    assert not access.has_attention(model)
+
+
+@pytest.mark.parametrize("overrides,message", [
+    ({"family": "rnn"}, "family must be one of"),
+    ({"head": "linear"}, "head must be one of"),
+    ({"block_channels": [8, 0]}, "block_channels must all be >= 1"),
+    ({"block_channels": []}, "at least one entry"),
+    ({"pool_size": 8, "input_length": 100}, "leave no positions"),
+])
+def test_bad_cnn_family_settings(overrides, message):
+    with pytest.raises(InputError, match=message):
+        architectures.resolve_config("AttnGen-CNN", **overrides)
+    with pytest.raises(InputError, match="belong to the cnn family"):
+        architectures.resolve_config("CNN20-Exp", block_channels=[8])
 
 
 def test_activation_table_covers_config_choices():
     assert set(layers.ACTIVATIONS) == set(ACTIVATION_NAMES)
 
 
-@pytest.mark.parametrize("name", architectures.available_models())
+@pytest.mark.parametrize("name", CAN_PRESETS)
 def test_preset_builds_documented_layers(name):
     pool, activation, batch_norm, layer_norm = SPEC[name]
     model = architectures.build_model(name)
@@ -155,7 +191,7 @@ def test_config_round_trips_through_dict():
     assert config.attention_length == 200 // 6
 
 
-@pytest.mark.parametrize("name", architectures.available_models())
+@pytest.mark.parametrize("name", CAN_PRESETS)
 def test_save_load_round_trip_identical(tmp_path, name):
     keras.utils.set_random_seed(1)
     model = architectures.build_model(name, **TINY)

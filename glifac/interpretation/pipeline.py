@@ -76,19 +76,15 @@ def interpret(run, config: InterpretConfig | None = None, out=None, *, data=None
     """
     from glifac import rundir
     from glifac.interpretation.outputs import OUTPUT_NAMES
-    from simulate.files import atomic_directory, check_replaceable, read_json, refuse_existing
+    from simulate.files import atomic_directory, check_replaceable, refuse_existing
 
     started = time.perf_counter()
     config = InterpretConfig() if config is None else config
     if not isinstance(config, InterpretConfig):
         raise InputError(f"config must be an InterpretConfig, got {type(config).__name__}")
-    run_dir = rundir.require_complete(run)
+    run_dir, run_config, data_path = rundir.open_run(run, data)
     if not (run_dir / "model.keras").is_file():
         raise InputError(f"no model.keras in {run_dir}")
-    run_config = read_json(run_dir / rundir.CONFIG_FILE) if (run_dir / rundir.CONFIG_FILE).is_file() else {}
-    data_path = data or (run_config.get("data") or {}).get("path")
-    if not data_path:
-        raise InputError(f"{run_dir} does not record its data file; pass --data")
     out = Path(out) if out is not None else run_dir / "interpret"
     resolved, run_resolved = out.resolve(), run_dir.resolve()
     if resolved == run_resolved or resolved in run_resolved.parents:

@@ -21,6 +21,7 @@ import os
 import platform
 import sys
 import time
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,7 @@ CELLS_DIR = "cells"
 CELL_FILE = "cell.json"
 LOG_FILE = "cell.log"
 LOCK_FILE = ".lock"
+DEFAULT_EVALUATE = ("interpret",)
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class Cell:
         ``path`` and ``sha256`` of the dataset file.
     model_config, training, interpret : dict
         ``ModelConfig.to_dict()``, ``TrainingConfig.to_dict()``, ``InterpretConfig.to_dict()``.
+    evaluate : list of str
+        What follows training: ``interpret`` and/or ``localise`` (:data:`glifac.sweep.grid.EVALUATIONS`).
     """
 
     cell_id: str
@@ -58,6 +62,7 @@ class Cell:
     model_config: dict
     training: dict
     interpret: dict
+    evaluate: list = dataclasses.field(default_factory=lambda: list(DEFAULT_EVALUATE))
 
     @property
     def name(self) -> str:
@@ -72,13 +77,18 @@ class Cell:
         return asdict(self)
 
 
-def make_cell(model: str, seed: int, axes: dict, data: dict, model_config, training, interpret) -> Cell:
+def make_cell(model: str, seed: int, axes: dict, data: dict, model_config, training, interpret,
+              evaluate=DEFAULT_EVALUATE) -> Cell:
     """A :class:`Cell` from typed configs; its id hashes everything that changes its outputs."""
-    identity = {"data_sha256": data["sha256"], "model_config": model_config.to_dict(),
-                "training": training.to_dict(), "interpret": interpret.to_dict()}
+    # identity_dict leaves out fields added later at their neutral defaults, so ids made before stay valid
+    identity = {"data_sha256": data["sha256"], "model_config": model_config.identity_dict(),
+                "training": training.identity_dict(), "interpret": interpret.to_dict()}
+    if list(evaluate) != list(DEFAULT_EVALUATE):
+        identity["evaluate"] = list(evaluate)
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
     return Cell(cell_id=digest, model=model, seed=seed, axes=dict(axes), data=dict(data),
-                model_config=model_config.to_dict(), training=training.to_dict(), interpret=interpret.to_dict())
+                model_config=model_config.to_dict(), training=training.to_dict(), interpret=interpret.to_dict(),
+                evaluate=list(evaluate))
 
 
 def cell_status(cell_dir) -> str:
@@ -161,6 +171,8 @@ def _train_and_interpret(cell: Cell, cell_dir: Path, threads, quiet: bool = True
     from glifac import rundir
     from glifac.interpretation import InterpretConfig, interpret
     from glifac.interpretation.outputs import SCORES_FILE
+    from glifac.localise import OUTPUT_FILE as LOCALISATION_FILE
+    from glifac.localise import localise
     from glifac.training import TrainingConfig, train
     from glifac.training.checkpoint import has_checkpoint
 
@@ -174,9 +186,11 @@ def _train_and_interpret(cell: Cell, cell_dir: Path, threads, quiet: bool = True
                        resume=resume, force=status != "missing" and not resume, quiet=False)
         if not result.complete:
             return {"status": "failed", "reason": result.metrics.get("reason")}
-    if not (run_dir / "interpret" / SCORES_FILE).is_file():
+    if "interpret" in cell.evaluate and not (run_dir / "interpret" / SCORES_FILE).is_file():
         interpret(run_dir, InterpretConfig(**cell.interpret), run_dir / "interpret", data=cell.data["path"],
                   force=True, quiet=quiet)
+    if "localise" in cell.evaluate and not (run_dir / LOCALISATION_FILE).is_file():
+        localise(run_dir, data=cell.data["path"])
     return {"status": "complete"}
 
 

@@ -16,6 +16,10 @@ Written only by the driver; the cell directories stay the source of truth and
     One row per cell x method x threshold with every numeric score
     ``glifac interpret`` writes (columns :data:`SCORE_COLUMNS`, NULL where a
     method has none) and ``extra``, a JSON object of the rest (ranks, found pairs).
+    Cells that ran ``glifac localise`` add one row per importance source:
+    method ``localise_<source>``, threshold NULL, threshold_label ``"none"``,
+    ``auroc`` the mean localisation AUROC (``extra``: its sd, the mean over
+    positive sequences, the number of sequences, distinct scores per sequence).
 """
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ from pathlib import Path
 
 DB_FILE = "results.sqlite"
 HEADLINE = 0.1
-CELL_COLUMNS = ("cell_id", "name", "model", "seed", "status", "reason", "test_auroc", "test_aupr",
+CELL_COLUMNS = ("cell_id", "name", "model", "seed", "status", "reason", "test_accuracy", "test_auroc", "test_aupr",
                 "test_auroc_pooled", "test_aupr_pooled", "glifac_auroc", "glifac_aupr", "glifac_snr",
                 "local_auroc", "local_aupr", "local_tpr", "local_ppv", "epochs", "seconds", "host")
 SCORE_COLUMNS = ("auroc", "aupr", "aupr_trapezoid", "snr", "snr_ratio_of_means", "snr_top100", "auroc_authors",
@@ -47,7 +51,7 @@ def cell_rows(cell, cell_dir: Path) -> dict:
                seconds=record.get("seconds"))
     row.update({f"axis_{axis}": label for axis, label in cell.axes.items()})
     metrics = _read(run_dir / "metrics.json")
-    for key in ("test_auroc", "test_aupr", "test_auroc_pooled", "test_aupr_pooled"):
+    for key in ("test_accuracy", "test_auroc", "test_aupr", "test_auroc_pooled", "test_aupr_pooled"):
         row[key] = _number(metrics.get(key))
     row["epochs"] = metrics.get("epochs_run")
     scores = _read(run_dir / "interpret" / "scores.json")
@@ -62,6 +66,11 @@ def cell_rows(cell, cell_dir: Path) -> dict:
             score_rows.append({"cell_id": cell.cell_id, "method": method, "threshold": _number(r["threshold"]),
                                "threshold_label": r.get("threshold_label"), **values,
                                "extra": json.dumps(extra, sort_keys=True)})
+    for source, values in (_read(run_dir / "localisation.json").get("sources") or {}).items():
+        extra = {k: v for k, v in values.items() if k != "auroc"}
+        score_rows.append({"cell_id": cell.cell_id, "method": f"localise_{source}", "threshold": None,
+                           "threshold_label": "none", **{key: None for key in SCORE_COLUMNS},
+                           "auroc": _number(values.get("auroc")), "extra": json.dumps(extra, sort_keys=True)})
     for method, keys in (("glifac", ("auroc", "aupr", "snr")), ("local", ("auroc", "aupr", "tpr", "ppv"))):
         headline = [r for r in score_rows if r["method"] == method and r["threshold_label"] is not None
                     and r["threshold"] is not None and abs(r["threshold"] - HEADLINE) < 1e-9

@@ -64,7 +64,7 @@ def plan(grid: Grid, out, force: bool = False, record: bool = True) -> list[Cell
             and not force:
         raise InputError(f"{out} exists and holds no sweep; choose another --out or pass --force")
     data = _data(grid, out, simulate_into=out if record else None)
-    cells = []
+    cells, skipped = [], []
     seen = set()
     for model in grid.models:
         for seed in grid.seeds:
@@ -77,7 +77,10 @@ def plan(grid: Grid, out, force: bool = False, record: bool = True) -> list[Cell
                 training = recipe_config(settings.pop("recipe", "fast"), **settings)
                 interpret = InterpretConfig(**{**grid.interpret, "seed": seed})
                 axes = {name: value.label for name, value in combination.items()}
-                cell = make_cell(model, seed, axes, data, model_config, training, interpret)
+                if training.masks and training.importance == "attention" and not model_config.has_attention:
+                    skipped.append(f"{model} {axes}: masking by attention needs an attention layer")
+                    continue
+                cell = make_cell(model, seed, axes, data, model_config, training, interpret, grid.evaluate)
                 if cell.cell_id not in seen:  # one-at-a-time grids meet the base more than once
                     seen.add(cell.cell_id)
                     cells.append(cell)
@@ -98,7 +101,7 @@ def plan(grid: Grid, out, force: bool = False, record: bool = True) -> list[Cell
                  "seeds": list(grid.seeds), "axes": {a: [v.label for v in vs] for a, vs in grid.axes.items()},
                  "data": grid.data, "model": grid.model, "train": grid.training, "interpret": grid.interpret},
         "grid_hash": grid_hash, "created": utc_now(), "versions": package_versions(),
-        "cells": [c.to_dict() for c in cells],
+        "cells": [c.to_dict() for c in cells], "skipped": sorted(set(skipped)),
     })
     return cells
 

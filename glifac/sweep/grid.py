@@ -6,6 +6,7 @@ Format (the key names are fixed)::
     models = ["CNN20-Exp", "CNN20-ReLU"]   # required: preset names
     seeds = [0, 1]                         # required: each seeds training and interpretation
     mode = "product"                       # optional: "product" (default) or "one-at-a-time"
+    evaluate = ["interpret"]               # optional: after training, "interpret" and/or "localise"
 
     [data]        # either path = "FILE.h5", or simulate arguments: n, seed, grammar, length
     n = 3000
@@ -34,7 +35,9 @@ Appendix E of the paper does, and keeps the base once. :meth:`Grid.combinations`
 and :func:`glifac.sweep.plan` list the cells in a deterministic order, as an
 indexable list, like scikit-learn's ``ParameterGrid``. Combinations that
 resolve to identical settings are one cell (labelled by the first). ``layer_norm
-= "none"`` means no LayerNorm (TOML has no null).
+= "none"`` means no LayerNorm (TOML has no null). Combinations that cannot run
+(AttnGen masking by attention on a model without attention) are left out and
+listed in ``sweep.json`` under ``skipped``.
 """
 from __future__ import annotations
 
@@ -46,7 +49,11 @@ from pathlib import Path
 
 from simulate.errors import InputError
 
-TOP_KEYS = {"name", "models", "seeds", "mode", "data", "model", "train", "interpret", "axes", "description"}
+TOP_KEYS = {"name", "models", "seeds", "mode", "data", "model", "train", "interpret", "axes", "description",
+            "evaluate"}
+# what a cell does after training: glifac interpret (GLIFAC, local attention, controls) and/or
+# glifac localise (importance sources against the planted instances; any model)
+EVALUATIONS = ("interpret", "localise")
 DATA_KEYS = {"path", "n", "seed", "grammar", "length"}
 MODES = ("product", "one-at-a-time")
 _NONE_WORDS = {"none", "None", "null"}
@@ -92,6 +99,7 @@ class Grid:
     axes: dict
     source: str = ""
     description: str = ""
+    evaluate: tuple = ("interpret",)
 
     def combinations(self) -> list[dict]:
         """Axis settings of every cell, without models and seeds: a list of ``{axis: AxisValue}``."""
@@ -201,9 +209,13 @@ def grid_from_dict(spec: dict, where: str = "grid") -> Grid:
         labels = [v.label for v in axes[axis]]
         if len(set(labels)) != len(labels):
             raise InputError(f"{where}: axis {axis!r} repeats a value")
+    evaluate = spec.get("evaluate", ["interpret"])
+    if not (isinstance(evaluate, list) and evaluate and all(e in EVALUATIONS for e in evaluate)
+            and len(set(evaluate)) == len(evaluate)):
+        raise InputError(f"{where}: 'evaluate' must be a list of {', '.join(EVALUATIONS)}, got {evaluate!r}")
     grid = Grid(name=name.strip(), models=tuple(models), seeds=tuple(seeds), mode=mode, data=dict(data),
                 model=model, training=training, interpret=dict(interpret), axes=axes, source=where,
-                description=str(spec.get("description", "")))
+                description=str(spec.get("description", "")), evaluate=tuple(evaluate))
     _check_settings(grid, where)
     return grid
 

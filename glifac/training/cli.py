@@ -13,7 +13,8 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from glifac.training.config import DEFAULT_RECIPE, MONITORS, RECIPES, TRAINING_FIELDS, TrainingConfig, recipe_config
+from glifac.training.config import (DEFAULT_RECIPE, IMPORTANCES, MONITORS, OBJECTIVES, RECIPES, TRAINING_FIELDS,
+                                   TrainingConfig, recipe_config)
 from simulate.errors import InputError
 from simulate.files import read_json
 
@@ -24,7 +25,14 @@ _OVERRIDE_HELP = {
     "layer_norm": "LayerNorm around attention: none, pre, post or both",
     "attention_units": "attention output width per position (default num_heads * key_dim)",
     "dense_batch_norm": "BatchNorm in the dense block, as in the authors' code",
+    "family": "layer stack: can (convolution-attention) or cnn (AttnGen's attention-free model)",
+    "head": "output: sigmoid (independent tasks) or softmax (one class per sequence)",
+    "embedding_units": "cnn family: per-position embedding width",
+    "block_channels": "cnn family: channels of each convolution block, e.g. 32,16,4",
 }
+# model-config fields with a fixed set of values -> those values
+_OVERRIDE_CHOICES = {"layer_norm": ("none", "pre", "post", "both"), "family": ("can", "cnn"),
+                     "head": ("sigmoid", "softmax")}
 # keys of a config file that are records, not settings
 _RECORD_KEYS = {"seed", "data", "versions", "created", "command", "resumed"}
 
@@ -56,6 +64,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="early-stopping patience in epochs, or 'none' to train every epoch (default 10)")
     t.add_argument("--monitor", choices=tuple(MONITORS), default=S,
                    help="what selects the kept epoch and drives lr drops and stopping (default val_aupr)")
+    t.add_argument("--weight-decay", type=float, default=S, help="Adam's decoupled weight decay (default 0)")
+    t.add_argument("--clip-norm", type=none_or_float, default=S,
+                   help="clip gradients to this global norm, or 'none' (default none)")
+
+    a = parser.add_argument_group("AttnGen masking (docs/attngen.md)")
+    a.add_argument("--objective", choices=OBJECTIVES, default=S,
+                   help="plain cross-entropy, or attngen: + kl-weight * KL(f(x) || f(masked x)) (default plain)")
+    a.add_argument("--mask-fraction", type=float, default=S,
+                   help="alpha: fraction of positions masked per sequence, in [0, 1) (attngen recipe: 0.1)")
+    a.add_argument("--kl-weight", type=float, default=S,
+                   help="lambda (default 0.1); 0 trains the masked copies with the labels instead of the KL")
+    a.add_argument("--importance", default=S, metavar="{" + ",".join(IMPORTANCES) + "}",
+                   help="which positions are masked: the least important by this source (default embedding)")
 
     m = parser.add_argument_group("model overrides (default: the preset's value)")
     for field in _override_fields():
@@ -64,12 +85,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         if kind == "bool":
             m.add_argument(flag, action=argparse.BooleanOptionalAction, default=S,
                            help=_OVERRIDE_HELP.get(field.name))
-        elif field.name == "layer_norm":
-            m.add_argument(flag, choices=("none", "pre", "post", "both"), default=S,
+        elif field.name in _OVERRIDE_CHOICES:
+            m.add_argument(flag, choices=_OVERRIDE_CHOICES[field.name], default=S,
                            help=_OVERRIDE_HELP.get(field.name))
         else:
-            convert = {"int": int, "Optional[int]": int, "float": float}.get(kind, str)
+            convert = {"int": int, "Optional[int]": int, "float": float, "tuple": int_list}.get(kind, str)
             m.add_argument(flag, type=convert, default=S, help=_OVERRIDE_HELP.get(field.name))
+
+
+def none_or_float(text: str):
+    """A number, or ``none``."""
+    if str(text).strip().lower() == "none":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'none', got {text!r}") from None
+
+
+def int_list(text: str) -> list:
+    """``32,16,4`` -> [32, 16, 4]."""
+    try:
+        return [int(part) for part in str(text).split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected integers separated by commas, got {text!r}") from None
 
 
 def patience_value(text: str):

@@ -18,6 +18,15 @@ any setting can be overridden on its own.
     weights. Keras's ReduceLROnPlateau also wants an improvement of at least
     1e-4; here any improvement counts, for the plateau as for stopping.
 
+``attngen``
+    as AttnGen (Shabani Nia & Karkehabadi 2026) trains: batch 64, Adam 1e-3
+    with decoupled weight decay 1e-4, gradient clipping at global norm 1.0,
+    no learning-rate schedule, stop after 10 epochs without a better
+    validation accuracy (keeping that epoch's weights), seed 42, and the
+    ``attngen`` objective (mask 10% of positions by embedding importance,
+    KL weight 0.1). The objective's settings are documented in
+    :mod:`glifac.training.attngen`.
+
 ``fast`` is the default because it selects weights as the paper does (best
 validation AUPR) while stopping runs that have stopped improving: the paper's
 full 100 epochs cost 2-3x the time on a CPU (pool-4 presets: 1.5-4 h each on
@@ -33,7 +42,15 @@ from typing import Optional
 from simulate.errors import InputError
 from simulate.validate import check_fields
 
-MONITORS = {"val_aupr": "max", "val_loss": "min"}
+MONITORS = {"val_aupr": "max", "val_loss": "min", "val_accuracy": "max"}
+# training objectives: plain cross-entropy, or AttnGen's masked consistency (glifac.training.attngen)
+OBJECTIVES = ("plain", "attngen")
+# where the attngen objective's per-position importance comes from (glifac.training.attngen)
+IMPORTANCES = ("embedding", "attention", "saliency", "random")
+# Fields added after runs and sweep cells were first recorded, at the value that
+# reproduces what earlier records meant (left out of a sweep cell's identity at it).
+NEUTRAL_DEFAULTS = {"weight_decay": 0.0, "clip_norm": None, "objective": "plain", "mask_fraction": 0.0,
+                    "kl_weight": 0.1, "importance": "embedding"}
 
 
 @dataclass(frozen=True)
@@ -58,15 +75,29 @@ class TrainingConfig:
     patience : int or None
         Epochs without improvement before training stops; None trains all
         ``epochs`` (no early stopping).
-    monitor : {"val_aupr", "val_loss"}
+    monitor : {"val_aupr", "val_loss", "val_accuracy"}
         What decides improvement, the learning-rate plateau, early stopping
-        and which epoch's weights are kept (macro validation AUPR, maximised,
-        or validation loss, minimised).
+        and which epoch's weights are kept (macro validation AUPR, maximised;
+        validation loss, minimised; or validation accuracy, maximised).
     recipe : str
         Name of the recipe these settings started from (recorded; individual
         settings may have been overridden since).
     seed : int
         Seeds Python, NumPy and TensorFlow; ops are made deterministic.
+    weight_decay : float
+        Adam's decoupled weight decay (0: none).
+    clip_norm : float or None
+        Clip each step's gradients to this global norm (None: no clipping).
+    objective : {"plain", "attngen"}
+        ``"attngen"`` adds AttnGen's masked-consistency term
+        (:mod:`glifac.training.attngen`); with ``mask_fraction`` 0 it is plain training.
+    mask_fraction : float
+        AttnGen's alpha: floor(alpha * L) positions masked per sequence, in [0, 1).
+    kl_weight : float
+        AttnGen's lambda, the weight of KL(f(x) || f(masked x)); 0 is the
+        "mask without KL" ablation (the masked copies train with the labels instead).
+    importance : {"embedding", "attention", "saliency", "random"}
+        Which positions are masked: the lowest-importance ones by this source.
     """
 
     epochs: int = 100
@@ -79,6 +110,12 @@ class TrainingConfig:
     monitor: str = "val_aupr"
     recipe: str = "fast"
     seed: int = 0
+    weight_decay: float = 0.0
+    clip_norm: Optional[float] = None
+    objective: str = "plain"
+    mask_fraction: float = 0.0
+    kl_weight: float = 0.1
+    importance: str = "embedding"
 
     def __post_init__(self):
         check_fields(self)
@@ -99,9 +136,36 @@ class TrainingConfig:
             raise InputError(f"unknown recipe {self.recipe!r}; choose from {', '.join(RECIPES)}")
         if not 0 <= self.seed <= MAX_SEED:
             raise InputError(f"seed must be in [0, {MAX_SEED}], got {self.seed}")
+        if not (self.weight_decay >= 0 and math.isfinite(self.weight_decay)):
+            raise InputError(f"weight_decay must be a finite number >= 0, got {self.weight_decay}")
+        if self.clip_norm is not None and not (self.clip_norm > 0 and math.isfinite(self.clip_norm)):
+            raise InputError(f"clip_norm must be a positive number (or none), got {self.clip_norm}")
+        if self.objective not in OBJECTIVES:
+            raise InputError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
+        if not 0 <= self.mask_fraction < 1:
+            raise InputError(f"mask fraction must be in [0, 1), got {self.mask_fraction}")
+        if not (self.kl_weight >= 0 and math.isfinite(self.kl_weight)):
+            raise InputError(f"KL weight must be a finite number >= 0, got {self.kl_weight}")
+        if self.importance not in IMPORTANCES:
+            raise InputError(f"unknown importance {self.importance!r}; choose from {', '.join(IMPORTANCES)}")
+        if self.objective == "plain" and self.mask_fraction > 0:
+            raise InputError("a mask fraction needs the attngen objective (--objective attngen)")
+        if not self.masks:  # nothing is masked: plain training, whatever lambda and the source say
+            for key in ("objective", "kl_weight", "importance"):
+                object.__setattr__(self, key, NEUTRAL_DEFAULTS[key])
+
+    @property
+    def masks(self) -> bool:
+        """True when training masks positions (the attngen objective with a mask fraction above 0)."""
+        return self.objective == "attngen" and self.mask_fraction > 0
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    def identity_dict(self) -> dict:
+        """:meth:`to_dict` without the fields at :data:`NEUTRAL_DEFAULTS` (what identifies a sweep cell)."""
+        return {k: v for k, v in self.to_dict().items()
+                if not (k in NEUTRAL_DEFAULTS and v == NEUTRAL_DEFAULTS[k])}
 
 
 # recipe name -> settings that differ from TrainingConfig's defaults (the fast recipe)
@@ -109,6 +173,9 @@ RECIPES: dict[str, dict] = {
     "fast": {},
     "paper": {"patience": None},
     "authors": {"batch_size": 200, "lr_factor": 0.2, "lr_patience": 10, "patience": 15, "monitor": "val_loss"},
+    "attngen": {"batch_size": 64, "weight_decay": 1e-4, "clip_norm": 1.0, "lr_factor": 1.0, "patience": 10,
+                "monitor": "val_accuracy", "seed": 42, "objective": "attngen", "mask_fraction": 0.1,
+                "kl_weight": 0.1, "importance": "embedding"},
 }
 DEFAULT_RECIPE = "fast"
 

@@ -95,7 +95,15 @@ def model_for_data(model, dataset, overrides: dict | None = None):
     for key, value in shape.items():
         if getattr(config, key) != value:
             raise InputError(f"model config {key}={getattr(config, key)} disagrees with the data ({value})")
+    if config.head == "softmax" and not _one_class_per_row(dataset.y_train):
+        raise InputError("a softmax head needs one class per sequence (one-hot labels); these data have "
+                         "sequences with several or no labels: use --head sigmoid")
     return config
+
+
+def _one_class_per_row(y) -> bool:
+    y = np.asarray(y)
+    return bool(len(y)) and bool(np.all(y.sum(axis=1) == 1)) and bool(np.all((y == 0) | (y == 1)))
 
 
 def check_dataset(ds) -> None:
@@ -168,6 +176,9 @@ def train(data, model, training: TrainingConfig | None = None, out=None, *, forc
     train_config = recipe_config() if training is None else training
     if not isinstance(train_config, TrainingConfig):
         raise InputError(f"training must be a TrainingConfig, got {type(train_config).__name__}")
+    if train_config.masks and train_config.importance == "attention" and not model_config.has_attention:
+        raise InputError(f"--importance attention needs a model with an attention layer ({model_config.name} "
+                         "has none); use embedding, saliency or random")
     out_dir = Path(out) if out is not None else default_run_dir(model_config.name, train_config.seed)
     record = _record(dataset, model_config, train_config)
     state, checkpoint = None, None
@@ -242,8 +253,9 @@ def _fit(dataset, model_config, train_config, out_dir, state, checkpoint, quiet,
 
     keras, _ = import_tensorflow_quietly()
     import architectures
-    from analysis.classification import binary_crossentropy, classification_metrics
+    from analysis.classification import classification_metrics, cross_entropy
     from architectures.access import predict_in_batches
+    from glifac.training.attngen import LOSSES, AttnGenTrainer
     from glifac.training.monitor import PREDICT_BATCH, Monitor
 
     initial_epoch = state["epoch"] if state else 0
@@ -256,21 +268,26 @@ def _fit(dataset, model_config, train_config, out_dir, state, checkpoint, quiet,
     x_valid = dataset.x_valid.astype(np.float32)
     x_test = dataset.x_test.astype(np.float32)
 
+    head = model_config.head
     model = architectures.build_from_config(model_config)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=train_config.learning_rate),
-                  loss=keras.losses.BinaryCrossentropy())
+    # the model fit() trains: the model itself, or the AttnGen wrapper around it (same variables)
+    fitted = AttnGenTrainer(model, train_config, head) if train_config.masks else model
+    fitted.compile(optimizer=keras.optimizers.Adam(learning_rate=train_config.learning_rate,
+                                                   weight_decay=train_config.weight_decay or None,
+                                                   global_clipnorm=train_config.clip_norm),
+                   loss=LOSSES[head]())
     if checkpoint is not None:
-        restore_variables(model, checkpoint, out_dir)
-        model.optimizer.learning_rate.assign(state["lr"])
+        restore_variables(fitted, checkpoint, out_dir)
+        fitted.optimizer.learning_rate.assign(state["lr"])
 
     monitor = Monitor(out_dir, train_config, x_valid, dataset.y_valid, dataset.task_names, state=state,
-                      best_weights=checkpoint["best"] if checkpoint else None, quiet=quiet)
+                      best_weights=checkpoint["best"] if checkpoint else None, quiet=quiet, head=head)
     if initial_epoch < train_config.epochs and not monitor.stopped:
         if not quiet and state:
             print(f"resuming {out_dir} after epoch {initial_epoch}", flush=True)
         try:
-            model.fit(x_train, y_train, batch_size=train_config.batch_size, epochs=train_config.epochs,
-                      initial_epoch=initial_epoch, shuffle=True, verbose=0, callbacks=[monitor, *callbacks])
+            fitted.fit(x_train, y_train, batch_size=train_config.batch_size, epochs=train_config.epochs,
+                       initial_epoch=initial_epoch, shuffle=True, verbose=0, callbacks=[monitor, *callbacks])
         except KeyboardInterrupt:
             print(f"interrupted: {out_dir} is incomplete; continue with --resume", file=sys.stderr)
             raise
@@ -281,17 +298,18 @@ def _fit(dataset, model_config, train_config, out_dir, state, checkpoint, quiet,
         _finish(out_dir, metrics)
         return TrainResult(out_dir, "failed", metrics, model_config, train_config)
 
-    model.set_weights(monitor.best_weights())
+    fitted.set_weights(monitor.best_weights())
     rundir.atomic_save_model(model, out_dir / MODEL_FILE)
     y_prob = predict_in_batches(model, x_test, PREDICT_BATCH)
-    test = classification_metrics(dataset.y_test, y_prob, dataset.task_names)
+    test = classification_metrics(dataset.y_test, y_prob, dataset.task_names, head)
     metrics = {
         "status": "complete",
+        "test_accuracy": test["accuracy"],
         "test_auroc": test["auroc"],
         "test_aupr": test["aupr"],
         "test_auroc_pooled": test["auroc_pooled"],
         "test_aupr_pooled": test["aupr_pooled"],
-        "test_loss": binary_crossentropy(dataset.y_test, y_prob),
+        "test_loss": cross_entropy(dataset.y_test, y_prob, head),
         "test_auroc_per_task": test["auroc_per_task"],
         "test_aupr_per_task": test["aupr_per_task"],
         "best_epoch": monitor.best_epoch,

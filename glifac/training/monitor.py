@@ -20,7 +20,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from analysis.classification import binary_crossentropy, classification_metrics
+from analysis.classification import classification_metrics, cross_entropy
 from architectures.access import predict_in_batches
 from glifac.training.checkpoint import save_checkpoint
 from glifac.training.config import MONITORS
@@ -28,8 +28,8 @@ from simulate.files import atomic_write_text
 
 HISTORY_FILE = "history.csv"
 # history.csv columns, one row per epoch
-HISTORY_FIELDS = ("epoch", "loss", "val_loss", "val_auroc", "val_aupr", "val_auroc_pooled", "val_aupr_pooled",
-                  "lr", "seconds")
+HISTORY_FIELDS = ("epoch", "loss", "val_loss", "val_accuracy", "val_auroc", "val_aupr", "val_auroc_pooled",
+                  "val_aupr_pooled", "lr", "seconds")
 # Validation/test predictions use big batches: inference memory is small.
 PREDICT_BATCH = 1000
 
@@ -49,16 +49,19 @@ class Monitor(keras.callbacks.Callback):
         A checkpoint's trainer state and best weights, on resume.
     quiet : bool
         No per-epoch line.
+    head : {"sigmoid", "softmax"}
+        The model's output: decides the validation loss and accuracy.
     """
 
     def __init__(self, out_dir, config, x_valid, y_valid, task_names, *, state=None,
-                 best_weights=None, quiet=False):
+                 best_weights=None, quiet=False, head="sigmoid"):
         super().__init__()
         self.out_dir = Path(out_dir)
         self.config = config
         self.x_valid, self.y_valid = x_valid, y_valid
         self.task_names = list(task_names)
         self.quiet = quiet
+        self.head = head
         self.failure = None
         self.sign = 1.0 if MONITORS[config.monitor] == "max" else -1.0  # compare sign * value
         state = state or {}
@@ -99,9 +102,9 @@ class Monitor(keras.callbacks.Callback):
             self.model.stop_training = True
             self._print(f"epoch {self.epoch:3d}/{self.config.epochs}  {self.failure}; stopping")
             return
-        val = classification_metrics(self.y_valid, y_prob, self.task_names)
-        val_loss = binary_crossentropy(self.y_valid, y_prob)
-        value = {"val_aupr": val["aupr"], "val_loss": val_loss}[self.config.monitor]
+        val = classification_metrics(self.y_valid, y_prob, self.task_names, self.head)
+        val_loss = cross_entropy(self.y_valid, y_prob, self.head)
+        value = {"val_aupr": val["aupr"], "val_loss": val_loss, "val_accuracy": val["accuracy"]}[self.config.monitor]
         improved = math.isfinite(value) and self.sign * value > self.sign * self.best
         if improved:
             self.best, self.best_epoch = value, self.epoch
@@ -122,6 +125,7 @@ class Monitor(keras.callbacks.Callback):
             "epoch": self.epoch,
             "loss": loss,
             "val_loss": val_loss,
+            "val_accuracy": val["accuracy"],
             "val_auroc": val["auroc"],
             "val_aupr": val["aupr"],
             "val_auroc_pooled": val["auroc_pooled"],
@@ -136,7 +140,7 @@ class Monitor(keras.callbacks.Callback):
         write_history(self.out_dir / HISTORY_FILE, self.history)
         self._print(
             f"epoch {self.epoch:3d}/{self.config.epochs}  loss {loss:.4f}  "
-            f"val_loss {row['val_loss']:.4f}  val_aupr {val['aupr']:.4f}  "
+            f"val_loss {row['val_loss']:.4f}  val_acc {val['accuracy']:.4f}  val_aupr {val['aupr']:.4f}  "
             f"val_auroc {val['auroc']:.4f}  lr {lr:.1e}  {row['seconds']:.1f}s"
             + ("  *" if improved else "")
             + ("  (early stop)" if self.stopped else "")
