@@ -62,7 +62,7 @@ def build_can(config: ModelConfig) -> keras.Model:
         c.n_filters, c.filter_width, padding="same", use_bias=not c.batch_norm, name=L.CONV
     )(inputs)
     if c.batch_norm:
-        x = keras.layers.BatchNormalization(name=L.CONV_BATCH_NORM)(x)
+        x = keras.layers.BatchNormalization(momentum=c.batch_norm_momentum, name=L.CONV_BATCH_NORM)(x)
     x = keras.layers.Activation(L.ACTIVATIONS[c.activation], name=L.CONV_ACTIVATION)(x)
     x = keras.layers.MaxPooling1D(pool_size=c.pool_size, name=L.POOL)(x)
     x = keras.layers.Dropout(c.conv_dropout, name=L.POOL_DROPOUT)(x)
@@ -77,7 +77,7 @@ def build_can(config: ModelConfig) -> keras.Model:
     x = keras.layers.Flatten(name=L.FLATTEN)(x)
     x = keras.layers.Dense(c.dense_units, use_bias=not c.dense_batch_norm, name=L.DENSE)(x)
     if c.dense_batch_norm:
-        x = keras.layers.BatchNormalization(name=L.DENSE_BATCH_NORM)(x)
+        x = keras.layers.BatchNormalization(momentum=c.batch_norm_momentum, name=L.DENSE_BATCH_NORM)(x)
     x = keras.layers.Activation("relu", name=L.DENSE_ACTIVATION)(x)
     x = keras.layers.Dropout(c.dense_dropout, name=L.DENSE_DROPOUT)(x)
     outputs = keras.layers.Dense(c.n_tasks, activation=c.head, name=L.OUTPUT)(x)
@@ -100,13 +100,14 @@ def build_cnn(config: ModelConfig) -> keras.Model:
         x = keras.layers.Conv1D(channels, c.filter_width, padding="same", use_bias=not c.batch_norm,
                                 name=L.block_layer(L.CONV, block))(x)
         if c.batch_norm:
-            x = keras.layers.BatchNormalization(name=L.block_layer(L.CONV_BATCH_NORM, block))(x)
+            x = keras.layers.BatchNormalization(momentum=c.batch_norm_momentum,
+                                                name=L.block_layer(L.CONV_BATCH_NORM, block))(x)
         x = keras.layers.Activation(L.ACTIVATIONS[c.activation], name=L.block_layer(L.CONV_ACTIVATION, block))(x)
         x = keras.layers.MaxPooling1D(pool_size=c.pool_size, name=L.block_layer(L.POOL, block))(x)
     x = keras.layers.Flatten(name=L.FLATTEN)(x)
     x = keras.layers.Dense(c.dense_units, use_bias=not c.dense_batch_norm, name=L.DENSE)(x)
     if c.dense_batch_norm:
-        x = keras.layers.BatchNormalization(name=L.DENSE_BATCH_NORM)(x)
+        x = keras.layers.BatchNormalization(momentum=c.batch_norm_momentum, name=L.DENSE_BATCH_NORM)(x)
     x = keras.layers.Activation("relu", name=L.DENSE_ACTIVATION)(x)
     x = keras.layers.Dropout(c.dense_dropout, name=L.DENSE_DROPOUT)(x)
     outputs = keras.layers.Dense(c.n_tasks, activation=c.head, name=L.OUTPUT)(x)

@@ -24,7 +24,8 @@ HEADS = ("sigmoid", "softmax")
 # Fields added after runs and sweep cells were first recorded, with the value that
 # reproduces what every earlier record meant; identity_dict leaves them out at it, so
 # sweep cells hashed before they existed keep their ids.
-NEUTRAL_DEFAULTS = {"family": "can", "head": "sigmoid", "embedding_units": None, "block_channels": []}
+NEUTRAL_DEFAULTS = {"family": "can", "head": "sigmoid", "embedding_units": None, "block_channels": [],
+                    "batch_norm_momentum": 0.99}
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,9 @@ class ModelConfig:
         ``"cnn"`` family: width of the per-position embedding (None: none).
     block_channels : tuple of int
         ``"cnn"`` family: output channels of each convolution block (empty for ``"can"``).
+    batch_norm_momentum : float
+        Momentum of every BatchNorm's moving statistics (Keras's default 0.99;
+        PyTorch's default, ``momentum=0.1`` in its convention, is 0.9 here).
     """
 
     name: str = "custom"
@@ -120,6 +124,7 @@ class ModelConfig:
     head: str = "sigmoid"
     embedding_units: Optional[int] = None
     block_channels: tuple = ()
+    batch_norm_momentum: float = 0.99
 
     def __post_init__(self):
         check_fields(self, "model override")
@@ -128,6 +133,8 @@ class ModelConfig:
             raise InputError(f"family must be one of {', '.join(FAMILIES)}; got {self.family!r}")
         if self.head not in HEADS:
             raise InputError(f"head must be one of {', '.join(HEADS)}; got {self.head!r}")
+        if not 0.0 <= self.batch_norm_momentum < 1.0:
+            raise InputError(f"batch_norm_momentum must be in [0, 1), got {self.batch_norm_momentum}")
         if self.embedding_units is not None and self.embedding_units < 1:
             raise InputError(f"embedding_units must be >= 1 or None, got {self.embedding_units}")
         if any(c < 1 for c in self.block_channels):
