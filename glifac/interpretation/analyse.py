@@ -155,7 +155,7 @@ def analyse(features, attention, null_attention, ppms, n_sites, grammar, config:
     if grammar is None:
         skip_reason = "the dataset has no ground-truth grammar"
     elif not grammar.interactions:
-        skip_reason = "the grammar has no interactions"
+        skip_reason = "no ground truth: scores not computed (no interacting pairs given)"
     elif not any(label is not None for label in labels):
         skip_reason = "no filter matched a grammar motif"
     scored = skip_reason is None

@@ -108,9 +108,7 @@ def _interpret_into(out: Path, run_dir: Path, run_config: dict, dataset, config:
 
     import_tensorflow_quietly()
     import architectures
-    from analysis import dinucleotide_shuffle
-    from analysis.extract import extract_attention_maps, extract_filter_ppms
-    from glifac.progress import Progress, say
+    from glifac.progress import say
     from simulate.files import read_json, sha256_file
 
     say("loading model", verbose)
@@ -135,15 +133,7 @@ def _interpret_into(out: Path, run_dir: Path, run_config: dict, dataset, config:
     def conv_probe(xb):
         return architectures.conv_activations(model, xb, batch_size=batch)
 
-    maps = extract_attention_maps(x, probe, batch_size=batch, heads=config.heads,
-                                  progress=Progress("attention maps", len(x), verbose))
-    say(f"dinucleotide-shuffling {len(x):,} x {config.null_shuffles} sequences", verbose)
-    shuffled = dinucleotide_shuffle(x, n=config.null_shuffles, random_state=config.seed).reshape(-1, length, 4)
-    null = extract_attention_maps(shuffled, probe, batch_size=batch, heads=config.heads, keep_features=False,
-                                  progress=Progress("null attention maps", len(shuffled), verbose))
-    del shuffled
-    ppms, n_sites, _ = extract_filter_ppms(x, conv_probe, filter_width, batch_size=batch,
-                                           progress=Progress("filter PPMs (2 passes)", 2 * len(x), verbose))
+    maps, null, ppms, n_sites = extract_arrays(x, probe, conv_probe, filter_width, config, verbose)
     provenance = {
         "run": str(run_dir), "data": str(dataset.path), "model": run_config.get("model", model.name),
         "n_sequences": int(len(x)), **config.to_dict(), "data_sha256": sha256_file(dataset.path),
@@ -159,6 +149,43 @@ def _interpret_into(out: Path, run_dir: Path, run_config: dict, dataset, config:
     return interpret_arrays(out, maps.features, maps.attention, null.attention, ppms, n_sites, dataset.grammar,
                             config, provenance, classification, placements=dataset.arrays.get("placements_test"),
                             verbose=verbose)
+
+
+def extract_arrays(x, probe, conv_probe, filter_width: int, config: InterpretConfig, verbose: bool):
+    """Attention maps of ``x`` and of its dinucleotide shuffles, and the first-layer filter PPMs.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (N, L, 4)
+    probe : callable
+        ``probe(x_batch) -> (features (B, L', F), scores (B, H, L', L'))``.
+    conv_probe : callable
+        ``conv_probe(x_batch) -> activations (B, L, F)`` ("same"-padded layout).
+    filter_width : int
+    config : InterpretConfig
+        ``heads``, ``null_shuffles``, ``seed`` and ``batch_size`` are used.
+
+    Returns
+    -------
+    maps, null : analysis.extract.AttentionMaps
+    ppms : numpy.ndarray, shape (F, W, 4)
+    n_sites : numpy.ndarray, shape (F,)
+    """
+    from analysis import dinucleotide_shuffle
+    from analysis.extract import extract_attention_maps, extract_filter_ppms
+    from glifac.progress import Progress, say
+
+    batch = config.batch_size
+    maps = extract_attention_maps(x, probe, batch_size=batch, heads=config.heads,
+                                  progress=Progress("attention maps", len(x), verbose))
+    say(f"dinucleotide-shuffling {len(x):,} x {config.null_shuffles} sequences", verbose)
+    shuffled = dinucleotide_shuffle(x, n=config.null_shuffles, random_state=config.seed).reshape(-1, x.shape[1], 4)
+    null = extract_attention_maps(shuffled, probe, batch_size=batch, heads=config.heads, keep_features=False,
+                                  progress=Progress("null attention maps", len(shuffled), verbose))
+    del shuffled
+    ppms, n_sites, _ = extract_filter_ppms(x, conv_probe, filter_width, batch_size=batch,
+                                           progress=Progress("filter PPMs (2 passes)", 2 * len(x), verbose))
+    return maps, null, ppms, n_sites
 
 
 def interpret_arrays(out: Path, features, attention, null_attention, ppms, n_sites, grammar,
