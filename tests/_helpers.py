@@ -27,3 +27,15 @@ def train_small(dataset, out, model: str = MODEL, overrides: dict | None = None,
     recipe = training.pop("recipe", "fast")
     config = model_for_data(model, dataset, SMALL if overrides is None else overrides)
     return train(dataset, config, recipe_config(recipe, **training), out, **kwargs)
+
+
+def run_glifac(argv, capsys):
+    """Run the real ``glifac`` command line in this process; return (exit code, stdout, stderr)."""
+    from glifac import cli
+
+    try:
+        code = cli.main(list(argv))
+    except SystemExit as exc:  # argparse errors
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -13,21 +13,13 @@ from scipy import stats
 import architectures
 import simulate
 from _helpers import random_one_hot
+from _helpers import run_glifac as main
 from analysis.localisation import instance_mask, localisation_auroc
-from glifac import cli
 from glifac.training import model_for_data, recipe_config, train
 from glifac.training.attngen import (AttnGenTrainer, bernoulli_kl, categorical_kl, importance_function,
                                      lowest_k_mask, mask_count)
 from simulate.errors import InputError
 
-
-def main(argv, capsys):
-    try:
-        code = cli.main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

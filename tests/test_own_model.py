@@ -11,8 +11,8 @@ import pytest
 
 import simulate
 from _helpers import random_one_hot
+from _helpers import run_glifac as main
 from architectures.discover import CanProbe, find_can_layers
-from glifac import cli
 from simulate.errors import InputError
 from simulate.motif_files import read_meme, read_truth
 from simulate.sequences import read_sequences
@@ -22,14 +22,6 @@ LENGTH = 120
 MOTIF = "CACGTGAC"
 SECOND = "TTAGGGTA"
 
-
-def main(argv, capsys):
-    try:
-        code = cli.main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def foreign_model(with_attention=True, padding="valid", n_outputs=3):
