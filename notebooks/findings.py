@@ -45,7 +45,8 @@ def evidence(values):
 
 
 lines = [f"# Findings at the {scale} scale", "",
-         "Each qualitative claim of Ghotra, Lee & Koo (2021), as the figure notebooks measured it. "
+         "Each qualitative claim of Ghotra, Lee & Koo (2021), and of AttnGen (notebook attngen), as the "
+         "figure notebooks measured it. "
          "'undecided' means the scale could not measure it (e.g. no filter matched a motif).", "",
          "| claim | verdict | numbers | scale | seeds | notebook |", "|---|---|---|---|---|---|"]
 for f in findings:

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ("fig1", "fig2", "fig3", "fig5", "fig6", "controls", "table", "findings")
+ORDER = ("fig1", "fig2", "fig3", "fig5", "fig6", "controls", "table", "attngen", "findings")
 
 
 def main(argv=None) -> int:
@@ -35,7 +35,8 @@ def main(argv=None) -> int:
 
     if args.scale == "full":
         print("full scale: the paper grid (90 cells, about 200 worker-hours here), paper-decoys (90 cells, about "
-              "200) and appendix-e (420 cells, about 4,000, most of it key sizes 256 and 512; docs/sweeps.md). "
+              "200), appendix-e (420 cells, about 4,000, most of it key sizes 256 and 512; docs/sweeps.md) and "
+              "attngen (210 cells on 100k two-class sequences). "
               "Meant for a GPU machine or a Ray cluster (set RAY_ADDRESS). Sweeps resume where they stop.",
               flush=True)
     out = (args.out or Path("figures") / args.scale).resolve()

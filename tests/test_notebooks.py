@@ -12,7 +12,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 FIGURES = ("fig1ab_attention_distributions.png", "fig1cd_local_attention_tpr_ppv.png", "fig2ab_interaction_maps.png",
            "fig2cdef_local_vs_glifac.png", "fig3_local_attention_vs_threshold.png", "fig5_glifac_vs_threshold.png",
-           "fig6_design_search.png", "controls_decoys.png", "table_classification.md", "findings.md")
+           "fig6_design_search.png", "controls_decoys.png", "table_classification.md", "attngen_table.md",
+           "attngen_localisation.png", "findings.md")
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +32,9 @@ def test_every_figure_and_findings_exist(executed):
         assert (figures / name).is_file() and (figures / name).stat().st_size > 200, name
     findings = (figures / "findings.md").read_text()
     for claim in ("local attention finds the true pairs", "GLIFAC beats local attention", "robust across thresholds",
-                  "larger pooling helps", "fewer heads", "co-occurrence"):
+                  "larger pooling helps", "fewer heads", "co-occurrence", "AttnGen (AttnGen-CNN)"):
         assert claim in findings, claim
-    assert len(list((figures / "notebooks").glob("*.ipynb"))) == 8
+    assert len(list((figures / "notebooks").glob("*.ipynb"))) == 9
     assert not list((figures / "notebooks").glob("*.source.ipynb"))
 
 
@@ -56,3 +57,9 @@ def test_numbers_drawn_equal_the_databases(executed):
     drawn = [v for key, values in controls.items() if key.startswith("motif_auroc_vs_decoys/cooccurrence/")
              for v in values]
     assert sorted(drawn) == pytest.approx(sorted(vs.motif_auroc_vs_decoys.tolist()))
+    attngen = SweepResults(executed / "sweeps" / "tiny-attngen")
+    drawn = json.loads((executed / "figures" / "data" / "attngen.json").read_text())
+    accuracies = [v for key, values in drawn.items() if key.startswith("test_accuracy/") for v in values]
+    assert sorted(accuracies) == pytest.approx(sorted(attngen.complete().test_accuracy.tolist()))
+    localised = attngen.scores[attngen.scores.method == "localise_embedding"].auroc.tolist()
+    assert sorted(drawn["localisation/AttnGen-CNN/embedding"]) == pytest.approx(sorted(localised))

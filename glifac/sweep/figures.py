@@ -21,9 +21,9 @@ from pathlib import Path
 
 # scale -> figure role -> grid name (shipped in glifac/grids)
 GRIDS = {
-    "tiny": {"paper": "tiny", "decoys": "tiny-decoys", "design": "tiny-appendix-e"},
-    "small": {"paper": "small", "decoys": "small-decoys", "design": "small-appendix-e"},
-    "full": {"paper": "paper", "decoys": "paper-decoys", "design": "appendix-e"},
+    "tiny": {"paper": "tiny", "decoys": "tiny-decoys", "design": "tiny-appendix-e", "attngen": "tiny-attngen"},
+    "small": {"paper": "small", "decoys": "small-decoys", "design": "small-appendix-e", "attngen": "small-attngen"},
+    "full": {"paper": "paper", "decoys": "paper-decoys", "design": "appendix-e", "attngen": "attngen"},
 }
 EXP_GREEN = "#2ca02c"  # the paper draws exponential models green
 RELU_BLUE = "#1f77b4"  # and ReLU models blue
@@ -56,7 +56,7 @@ class Notebook:
         self._results: dict = {}
 
     def results(self, role: str):
-        """This scale's sweep for ``role`` (paper, decoys, design), run first when ``run_missing``."""
+        """This scale's sweep for ``role`` (paper, decoys, design, attngen), run first when ``run_missing``."""
         from glifac.sweep.results import ensure_sweep
 
         import os
