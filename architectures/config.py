@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Optional
 
 from simulate.errors import InputError
-from simulate.validate import check_fields
+from simulate.validate import check_fields, without_neutral
 
 # Activation names a config may use; architectures.layers maps them to Keras.
 ACTIVATION_NAMES = ("relu", "exp", "softplus", "gelu", "sigmoid", "tanh", "elu", "linear")
@@ -189,8 +189,7 @@ class ModelConfig:
 
     def identity_dict(self) -> dict[str, Any]:
         """:meth:`to_dict` without the fields at :data:`NEUTRAL_DEFAULTS` (what identifies a sweep cell)."""
-        return {k: v for k, v in self.to_dict().items()
-                if not (k in NEUTRAL_DEFAULTS and v == NEUTRAL_DEFAULTS[k])}
+        return without_neutral(self.to_dict(), NEUTRAL_DEFAULTS)
 
     def replace(self, **overrides) -> "ModelConfig":
         """Copy with ``overrides`` applied (unknown names raise InputError)."""

@@ -67,6 +67,10 @@ def find_can_layers(model: keras.Model, conv: str | None = None, feature: str | 
     if shape is None or len(shape) != 3 or shape[2] != 4:
         raise InputError(f"the model's input is {model.input_shape}; interpretation needs one channels-last "
                          "one-hot input of shape (L, 4)")
+    if shape[1] is None:
+        raise InputError("the model takes sequences of any length (input (None, 4)); interpretation needs a "
+                         "fixed length: rebuild it with keras.Input((L, 4)) and copy the weights over "
+                         "(fixed.set_weights(model.get_weights()))")
     layers = list(model.layers)
     conv_layer = _named_or_first(model, layers, conv, keras.layers.Conv1D, "convolution (Conv1D)", "--conv-layer")
     attention_layer = _attention(model, layers, attention)
@@ -121,16 +125,31 @@ def _attention(model, layers, name):
     return found[0]
 
 
+# MultiHeadAttention.call's positional order after query and value
+_CALL_ORDER = ("key", "query_mask", "value_mask", "key_mask", "attention_mask")
+
+
 def _attention_inputs(layer):
-    """The (query, value, key) tensors the attention layer is called with in the graph."""
+    """``(query, value, key, attention_mask, use_causal_mask)`` as the layer is called in the graph.
+
+    The masks matter: scores recomputed without them would spread attention where the model never
+    lets it go. A query/value/key mask argument (rare; Keras's implicit masks) is refused.
+    """
     if not layer._inbound_nodes:
         raise InputError(f"attention layer {layer.name!r} is not connected in the model's graph")
+    if len(layer._inbound_nodes) > 1:
+        raise InputError(f"attention layer {layer.name!r} is called more than once; interpretation reads one call")
     arguments = layer._inbound_nodes[0].arguments
     args, kwargs = list(arguments.args), dict(arguments.kwargs)
     query = args[0] if args else kwargs["query"]
     value = args[1] if len(args) > 1 else kwargs.get("value", query)
-    key = args[2] if len(args) > 2 else kwargs.get("key")
-    return query, value, key
+    extra = dict(zip(_CALL_ORDER, args[2:]))
+    extra.update({k: v for k, v in kwargs.items() if k in _CALL_ORDER})
+    for name in ("query_mask", "value_mask", "key_mask"):
+        if extra.get(name) is not None:
+            raise InputError(f"attention layer {layer.name!r} is called with {name}; interpretation cannot "
+                             "recompute its scores faithfully")
+    return query, value, extra.get("key"), extra.get("attention_mask"), bool(kwargs.get("use_causal_mask", False))
 
 
 def _producer(tensor):
@@ -151,11 +170,14 @@ class CanProbe:
         self.model, self.layers = model, layers
         conv = model.get_layer(layers.conv)
         self.filter_width = int(conv.kernel_size[0])
+        if conv.padding == "causal":
+            raise InputError(f"convolution {conv.name!r} uses causal padding; filter PPMs need 'same' or 'valid'")
         self.valid_padding = conv.padding == "valid"
         self.attention = model.get_layer(layers.attention)
-        query, value, key = _attention_inputs(self.attention)
-        self._has_key = key is not None
-        outputs = [model.get_layer(layers.feature).output, query, value] + ([key] if self._has_key else [])
+        query, value, key, mask, self._causal = _attention_inputs(self.attention)
+        # the tensors the layer is called with, in this order: query, value, [key], [attention_mask]
+        self._optional = [name for name, tensor in (("key", key), ("attention_mask", mask)) if tensor is not None]
+        outputs = [model.get_layer(layers.feature).output, query, value] + [t for t in (key, mask) if t is not None]
         self._inputs_probe = keras.Model(model.input, outputs, name="glifac_attention_inputs")
         self._conv_probe = keras.Model(model.input, model.get_layer(layers.activation).output,
                                        name="glifac_conv_probe")
@@ -166,8 +188,9 @@ class CanProbe:
         for i in range(0, len(x), batch_size):
             outputs = self._inputs_probe(x[i:i + batch_size].astype(np.float32), training=False)
             query, value = outputs[1], outputs[2]
-            key = outputs[3] if self._has_key else None
-            _, weights = self.attention(query, value, key=key, return_attention_scores=True, training=False)
+            optional = dict(zip(self._optional, outputs[3:]))
+            _, weights = self.attention(query, value, **optional, use_causal_mask=self._causal,
+                                        return_attention_scores=True, training=False)
             features.append(np.asarray(outputs[0]))
             scores.append(np.asarray(weights))
         return np.concatenate(features), np.concatenate(scores)

@@ -29,8 +29,9 @@ import numpy as np
 from simulate.errors import InputError
 from simulate.validate import check_fields
 
+from glifac.training.config import IMPORTANCES as SOURCES
+
 OUTPUT_FILE = "localisation.json"
-SOURCES = ("embedding", "attention", "saliency", "random")
 
 
 @dataclass(frozen=True)
@@ -45,16 +46,19 @@ class LocaliseConfig:
     n_sequences : int
         First test sequences scored.
     batch_size : int
+    seed : int
+        Seeds the ``random`` source.
     """
 
     sources: str = ",".join(SOURCES)
     n_sequences: int = 2000
     batch_size: int = 500
+    seed: int = 0
 
     def __post_init__(self):
         check_fields(self)
-        if self.n_sequences < 1 or self.batch_size < 1:
-            raise InputError("n_sequences and batch_size must be >= 1")
+        if self.n_sequences < 1 or self.batch_size < 1 or self.seed < 0:
+            raise InputError("n_sequences and batch_size must be >= 1, seed >= 0")
         unknown = [s for s in self.source_list if s not in SOURCES]
         if unknown or not self.source_list:
             raise InputError(f"unknown importance source {unknown[0] if unknown else self.sources!r}; "
@@ -111,7 +115,7 @@ def localise(run, config: LocaliseConfig | None = None, data=None, out=None, for
         if source == "attention" and not model_config.has_attention:
             skipped[source] = "the model has no attention layer"
             continue
-        scores = position_importance(model, x, y, source, model_config.head, config.batch_size)
+        scores = position_importance(model, x, y, source, model_config.head, config.batch_size, seed=config.seed)
         auroc = localisation_auroc(scores, mask)
         results[source] = {
             "auroc": _mean(auroc), "auroc_sd": float(np.nanstd(auroc)) if np.isfinite(auroc).any() else None,
@@ -144,14 +148,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"importance sources, comma-separated (default {LocaliseConfig.sources})")
     parser.add_argument("--n", type=int, default=LocaliseConfig.n_sequences, dest="n_sequences",
                         help="test sequences scored (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random source (default 0)")
     parser.add_argument("--out", default=None, help=f"output file (default RUN/{OUTPUT_FILE})")
     parser.add_argument("--force", action="store_true", help="overwrite an existing output file")
 
 
 def run(args) -> int:
-    config = LocaliseConfig(sources=args.sources, n_sequences=args.n_sequences)
+    config = LocaliseConfig(sources=args.sources, n_sequences=args.n_sequences, seed=args.seed)
     summary = localise(args.run, config, data=args.data, out=args.out, force=args.force or args.out is None)
     for source, row in summary["sources"].items():
+        if row["auroc"] is None:
+            print(f"{source:<10} localisation AUROC undefined (no sequence has positions inside and outside "
+                  "instances)")
+            continue
         print(f"{source:<10} localisation AUROC {row['auroc']:.3f} (sd {row['auroc_sd']:.3f}; "
               f"{row['n_sequences']} sequences; {row['distinct_scores']:.1f} distinct scores per sequence)")
     for source, reason in summary["skipped"].items():

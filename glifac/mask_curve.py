@@ -5,9 +5,9 @@ the gradient of the labelled class's log-likelihood with respect to the
 embedding at that position, ||d log p(y|x) / d E_i||_2 (E: the ``embedding``
 layer where the model has one, else the first convolution's activations),
 then mask (all-zero rows) the top k positions, the bottom k, or k random ones,
-for each k in ``steps``, and measure accuracy. The sequences are split into
-``folds`` equal parts; each curve is the mean over the folds with its sd
-(the random order is drawn anew per fold, from ``seed``).
+for each k in ``steps``, and measure accuracy (equal importances are ordered at
+random, from ``seed``, as is the random order, one per sequence). The sequences
+are split into ``folds`` equal parts; each curve is the mean over the folds with its sd.
 
 Writes ``mask_curve.json`` (``steps``; ``curves``: order -> ``mean``, ``sd``
 per step; ``provenance``; ``versions``) and ``mask_curve.png`` into ``RUN``
@@ -84,10 +84,9 @@ def gradient_importance(model, x, y, head: str, batch_size: int = 500) -> np.nda
     import keras
     import tensorflow as tf
 
-    from architectures import layers as L
-    from glifac.training.attngen import LOSSES
+    from glifac.training.attngen import LOSSES, embedding_layer_name
 
-    name = L.EMBEDDING if any(layer.name == L.EMBEDDING for layer in model.layers) else L.CONV_ACTIVATION
+    name = embedding_layer_name(model)
     embed = keras.Model(model.input, model.get_layer(name).output)
     rest = keras.Model(model.get_layer(name).output, model.output)
     loss = LOSSES[head](reduction="sum")
@@ -131,8 +130,12 @@ def mask_curve(run, config: MaskCurveConfig | None = None, out=None, *, data=Non
         raise InputError(f"steps go up to {config.step_list[-1]} masked positions; sequences have {length}")
     importance = gradient_importance(model, x, y, model_config.head, config.batch_size)
     rng = np.random.default_rng(config.seed)
-    rankings = {ORDERS[0]: np.argsort(-importance, axis=1, kind="stable"),
-                ORDERS[1]: np.argsort(importance, axis=1, kind="stable"),
+    # a random permutation, then a stable sort: equal scores (max-pooling gives many zero gradients)
+    # are taken in random order, not from the left end
+    permutation = np.argsort(rng.random(importance.shape), axis=1)
+    permuted = np.take_along_axis(importance, permutation, axis=1)
+    rankings = {ORDERS[0]: np.take_along_axis(permutation, np.argsort(-permuted, axis=1, kind="stable"), axis=1),
+                ORDERS[1]: np.take_along_axis(permutation, np.argsort(permuted, axis=1, kind="stable"), axis=1),
                 ORDERS[2]: np.argsort(rng.random(importance.shape), axis=1)}
     folds = np.array_split(np.arange(n), min(config.folds, n))
     curves = {}

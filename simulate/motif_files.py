@@ -41,8 +41,9 @@ def read_meme(path) -> list[tuple[str, np.ndarray]]:
     if not path.is_file():
         raise InputError(f"motif file not found: {path}")
     lines = path.read_text(errors="replace").splitlines()
-    alphabet = next((line.split("=", 1)[1].strip() for line in lines if line.upper().startswith("ALPHABET")), "ACGT")
-    if alphabet.upper().split()[0] not in ("ACGT", "DNA"):
+    declared = next((line for line in lines if line.upper().startswith("ALPHABET")), "ALPHABET= ACGT")
+    alphabet = declared.split("=", 1)[1].strip() if "=" in declared else declared[len("ALPHABET"):].strip()
+    if (alphabet.upper().split() or ["custom"])[0] not in ("ACGT", "DNA"):
         raise InputError(f"{path}: alphabet {alphabet!r}; only DNA (ACGT) motifs can label filters")
     motifs, i = [], 0
     while i < len(lines):

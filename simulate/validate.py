@@ -56,6 +56,13 @@ def check_fields(config, label: str | None = None) -> None:
         raise InputError(f"{name} must be {expected}, got {type(value).__name__} {value!r}")
 
 
+def without_neutral(values: dict, neutral: dict) -> dict:
+    """``values`` without the keys whose value equals ``neutral``'s: the identity of a config whose
+    later-added fields are at the defaults that reproduce what earlier records meant (sweep cells
+    hashed before a field existed keep their ids)."""
+    return {k: v for k, v in values.items() if not (k in neutral and v == neutral[k])}
+
+
 # ---------------------------------------------------------------- arrays
 PPM_TOLERANCE = 1e-3  # how far a PPM row may sum from 1 (JASPAR counts rounded to 3 decimals pass)
 

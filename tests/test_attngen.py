@@ -350,3 +350,23 @@ def test_mask_curve_command(attngen_run, capsys):
     assert (attngen_run / "mask_curve.png").stat().st_size > 1000
     code, _, err = main(["mask-curve", "--run", str(attngen_run), "--steps", "0,500"], capsys)
     assert code == 2 and "sequences have 200" in err
+
+
+def test_objective_attngen_without_a_mask_fraction_is_refused(two_class_file, tmp_path, capsys):
+    code, _, err = main(["train", "--data", str(two_class_file), "--model", "AttnGen-CNN",
+                         "--objective", "attngen", "--out", str(tmp_path / "r")], capsys)
+    assert code == 2 and "needs --mask-fraction above 0" in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_evaluate_order_does_not_change_a_cell_id():
+    from glifac.interpretation import InterpretConfig
+    from glifac.sweep.cell import make_cell
+
+    model = architectures.resolve_config("AttnGen-CNN", n_tasks=2)
+    training, interpret = recipe_config("attngen"), InterpretConfig()
+    data = {"sha256": "0" * 64, "path": "x.h5"}
+    a = make_cell("AttnGen-CNN", 0, {}, data, model, training, interpret, ["localise", "interpret"])
+    b = make_cell("AttnGen-CNN", 0, {}, data, model, training, interpret, ["interpret", "localise"])
+    c = make_cell("AttnGen-CNN", 0, {}, data, model, training, interpret, ["localise"])
+    assert a.cell_id == b.cell_id != c.cell_id

@@ -292,3 +292,23 @@ def test_model_with_unknown_custom_objects_or_unreadable_h5(tmp_path, capsys):
     code, _, err = main(["interpret", "--model", str(tmp_path / "old.h5"), "--data", str(fasta),
                          "--out", str(tmp_path / "o")], capsys)
     assert code == 2 and "re-save it as .keras" in err and len(err.strip().splitlines()) == 1
+
+
+def test_attention_masks_are_kept_when_scores_are_recomputed():
+    inp = keras.Input((LENGTH, 4))
+    h = keras.layers.MaxPooling1D(10)(keras.layers.Conv1D(4, 5, padding="same")(inp))
+    a = keras.layers.MultiHeadAttention(2, 4, name="causal")(query=h, value=h, use_causal_mask=True)
+    model = keras.Model(inp, keras.layers.Dense(1)(keras.layers.Flatten()(a)))
+    _, attention = CanProbe(model, find_can_layers(model)).features_and_attention(random_one_hot(3, LENGTH))
+    upper = np.triu(np.ones((12, 12), bool), k=1)
+    assert np.all(attention[:, :, upper] == 0)  # a causal layer never attends ahead
+    np.testing.assert_allclose(attention.sum(axis=-1), 1.0, atol=1e-5)
+
+
+def test_variable_length_model_is_refused():
+    inp = keras.Input((None, 4))
+    h = keras.layers.MaxPooling1D(10)(keras.layers.Conv1D(4, 5, padding="same")(inp))
+    a = keras.layers.MultiHeadAttention(2, 4)(h, h)
+    model = keras.Model(inp, keras.layers.Dense(1)(keras.layers.GlobalAveragePooling1D()(a)))
+    with pytest.raises(InputError, match="sequences of any length"):
+        find_can_layers(model)

@@ -86,6 +86,8 @@ def run(args) -> int:
                                  quiet=args.quiet)
     else:
         given = [name for name in _OWN_MODEL_OPTIONS if getattr(args, name) is not None]
+        given += [name for name, default in (("jaspar_collection", "CORE"), ("jaspar_taxon", "vertebrates"))
+                  if getattr(args, name) != default]
         if given:
             raise InputError(f"--{given[0].replace('_', '-')} goes with --model, not --run")
         result = interpret(args.run, config, args.out, data=args.data, force=args.force, quiet=args.quiet)

@@ -83,8 +83,8 @@ def make_cell(model: str, seed: int, axes: dict, data: dict, model_config, train
     # identity_dict leaves out fields added later at their neutral defaults, so ids made before stay valid
     identity = {"data_sha256": data["sha256"], "model_config": model_config.identity_dict(),
                 "training": training.identity_dict(), "interpret": interpret.to_dict()}
-    if list(evaluate) != list(DEFAULT_EVALUATE):
-        identity["evaluate"] = list(evaluate)
+    if sorted(evaluate) != sorted(DEFAULT_EVALUATE):
+        identity["evaluate"] = sorted(evaluate)
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
     return Cell(cell_id=digest, model=model, seed=seed, axes=dict(axes), data=dict(data),
                 model_config=model_config.to_dict(), training=training.to_dict(), interpret=interpret.to_dict(),

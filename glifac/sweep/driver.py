@@ -55,7 +55,7 @@ def plan(grid: Grid, out, force: bool = False, record: bool = True) -> list[Cell
     """
     from architectures.presets import resolve_config
     from glifac.interpretation.config import InterpretConfig
-    from glifac.training.config import recipe_config
+    from glifac.training.config import objective_problem, recipe_config
     from simulate.files import atomic_write_json, read_json
 
     out = Path(out)
@@ -77,9 +77,12 @@ def plan(grid: Grid, out, force: bool = False, record: bool = True) -> list[Cell
                 training = recipe_config(settings.pop("recipe", "fast"), **settings)
                 interpret = InterpretConfig(**{**grid.interpret, "seed": seed})
                 axes = {name: value.label for name, value in combination.items()}
-                if training.masks and training.importance == "attention" and not model_config.has_attention:
+                if objective_problem(model_config, training):
                     skipped.append(f"{model} {axes}: masking by attention needs an attention layer")
                     continue
+                if "interpret" in grid.evaluate and not model_config.has_attention:
+                    raise InputError(f"{grid.name}: {model} has no attention layer to interpret; "
+                                     "set evaluate = [\"localise\"] in the grid")
                 cell = make_cell(model, seed, axes, data, model_config, training, interpret, grid.evaluate)
                 if cell.cell_id not in seen:  # one-at-a-time grids meet the base more than once
                     seen.add(cell.cell_id)
@@ -99,7 +102,8 @@ def plan(grid: Grid, out, force: bool = False, record: bool = True) -> list[Cell
     atomic_write_json(manifest_path, {
         "grid": {"name": grid.name, "source": grid.source, "mode": grid.mode, "models": list(grid.models),
                  "seeds": list(grid.seeds), "axes": {a: [v.label for v in vs] for a, vs in grid.axes.items()},
-                 "data": grid.data, "model": grid.model, "train": grid.training, "interpret": grid.interpret},
+                 "data": grid.data, "model": grid.model, "train": grid.training, "interpret": grid.interpret,
+                 "evaluate": list(grid.evaluate)},
         "grid_hash": grid_hash, "created": utc_now(), "versions": package_versions(),
         "cells": [c.to_dict() for c in cells], "skipped": sorted(set(skipped)),
     })
@@ -466,7 +470,7 @@ def sweep_table(out, by=None, rebuild: bool = False) -> list[dict]:
         entry["n"] = len(done)
         entry["n_cells"] = len(members)
         for metric in metrics:
-            values = [m[metric] for m in done if m[metric] is not None]
+            values = [m.get(metric) for m in done if m.get(metric) is not None]  # older databases lack new columns
             entry[metric] = (statistics.mean(values) if values else None,
                              statistics.stdev(values) if len(values) > 1 else None)
         table.append(entry)

@@ -254,7 +254,8 @@ def _settings(section: dict, allowed, label: str, where: str) -> dict:
 
 def _none(key, value):
     """TOML has no null: the words "none"/"null" stand for None in the fields that allow it."""
-    if key in ("layer_norm", "patience", "attention_units", "max_sequences") and value in _NONE_WORDS:
+    if key in ("layer_norm", "patience", "attention_units", "max_sequences", "clip_norm",
+               "embedding_units") and value in _NONE_WORDS:
         return None
     return value
 

@@ -117,9 +117,14 @@ def _probe(model, layer_name):
     return keras.Model(model.input, model.get_layer(layer_name).output, name=f"{model.name}_{layer_name}_importance")
 
 
+def embedding_layer_name(model) -> str:
+    """The layer read as the model's embedding: ``embedding`` where there is one, else the first
+    convolution's activations."""
+    return L.EMBEDDING if any(layer.name == L.EMBEDDING for layer in model.layers) else L.CONV_ACTIVATION
+
+
 def _embedding_importance(model, loss):
-    name = L.EMBEDDING if any(layer.name == L.EMBEDDING for layer in model.layers) else L.CONV_ACTIVATION
-    probe = _probe(model, name)
+    probe = _probe(model, embedding_layer_name(model))
 
     def importance(x, y):
         return tf.reduce_mean(probe(x, training=False), axis=-1)
@@ -162,7 +167,9 @@ def _saliency_importance(model, loss):
 
 
 def _random_importance(model, loss, seed=None):
-    generator = keras.random.SeedGenerator(seed)
+    """Uniform scores; ``seed`` an int or a keras.random.SeedGenerator (the trainer passes one it
+    tracks, so the draws continue across --resume)."""
+    generator = seed if isinstance(seed, keras.random.SeedGenerator) else keras.random.SeedGenerator(seed)
 
     def importance(x, y):
         return keras.random.uniform(tf.shape(x)[:2], seed=generator)
@@ -179,14 +186,17 @@ IMPORTANCE_SOURCES = {
 }
 
 
-def importance_function(model, source: str, head: str):
-    """``importance(x, y) -> (B, L)`` for ``source`` (see the module docstring); validates the model."""
+def importance_function(model, source: str, head: str, seed=None):
+    """``importance(x, y) -> (B, L)`` for ``source`` (see the module docstring); validates the model.
+    ``seed`` (an int or a keras.random.SeedGenerator) seeds the ``random`` source."""
     if source not in IMPORTANCE_SOURCES:
         raise InputError(f"unknown importance {source!r}; choose from {', '.join(IMPORTANCE_SOURCES)}")
+    if source == "random":
+        return _random_importance(model, None, seed)
     return IMPORTANCE_SOURCES[source](model, LOSSES[head]())
 
 
-def position_importance(model, x, y, source: str, head: str, batch_size: int = 500) -> np.ndarray:
+def position_importance(model, x, y, source: str, head: str, batch_size: int = 500, seed: int = 0) -> np.ndarray:
     """Importance of every position of ``x`` by ``source``, in batches.
 
     Parameters
@@ -199,12 +209,14 @@ def position_importance(model, x, y, source: str, head: str, batch_size: int = 5
     source : str
         One of :data:`IMPORTANCE_SOURCES`.
     head : {"sigmoid", "softmax"}
+    seed : int
+        Seeds the ``random`` source.
 
     Returns
     -------
     numpy.ndarray, float32, shape (N, L)
     """
-    function = importance_function(model, source, head)
+    function = importance_function(model, source, head, seed=seed)
     parts = [function(tf.constant(x[i:i + batch_size], tf.float32), tf.constant(y[i:i + batch_size], tf.float32))
              for i in range(0, len(x), batch_size)]
     return np.concatenate([np.asarray(p) for p in parts]).astype(np.float32)
@@ -232,11 +244,10 @@ class AttnGenTrainer(keras.Model):
         self.kl_weight = float(training.kl_weight)
         self.head = head
         self.divergence = KL_DIVERGENCES[head]
-        if training.importance == "random":
-            self.importance = _random_importance(model, None, seed=training.seed)
-        else:
-            self.importance = importance_function(model, training.importance, head)
+        # generators are attributes, so they are tracked variables: checkpointed and restored on --resume
         self.tie_seed = keras.random.SeedGenerator(training.seed)
+        self.random_seed = keras.random.SeedGenerator(training.seed + 1)
+        self.importance = importance_function(model, training.importance, head, seed=self.random_seed)
         self.loss_tracker = keras.metrics.Mean(name="loss")
 
     def call(self, x, training=False):

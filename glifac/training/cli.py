@@ -180,7 +180,10 @@ def resolve_settings(args) -> tuple[str, dict, TrainingConfig]:
     if overrides.get("layer_norm") == "none":
         overrides["layer_norm"] = None
     recipe = training.pop("recipe", DEFAULT_RECIPE)
-    return model_name, overrides, recipe_config(recipe, **training)
+    config = recipe_config(recipe, **training)
+    if given.get("objective") == "attngen" and not config.masks:
+        raise InputError("--objective attngen needs --mask-fraction above 0 (with 0 it is plain training)")
+    return model_name, overrides, config
 
 
 def run(args) -> int:
@@ -208,7 +211,8 @@ def _recorded_config(args, given):
     if args.out:
         out_dir = Path(args.out)
     elif "model" in given:
-        out_dir = default_run_dir(given["model"], given.get("seed", TrainingConfig.seed))
+        recipe_seed = RECIPES.get(given.get("recipe", DEFAULT_RECIPE), {}).get("seed", TrainingConfig.seed)
+        out_dir = default_run_dir(given["model"], given.get("seed", recipe_seed))
     else:
         return None
     path = out_dir / rundir.CONFIG_FILE

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from simulate.errors import InputError
-from simulate.validate import check_fields
+from simulate.validate import check_fields, without_neutral
 
 MONITORS = {"val_aupr": "max", "val_loss": "min", "val_accuracy": "max"}
 # training objectives: plain cross-entropy, or AttnGen's masked consistency (glifac.training.attngen)
@@ -164,8 +164,7 @@ class TrainingConfig:
 
     def identity_dict(self) -> dict:
         """:meth:`to_dict` without the fields at :data:`NEUTRAL_DEFAULTS` (what identifies a sweep cell)."""
-        return {k: v for k, v in self.to_dict().items()
-                if not (k in NEUTRAL_DEFAULTS and v == NEUTRAL_DEFAULTS[k])}
+        return without_neutral(self.to_dict(), NEUTRAL_DEFAULTS)
 
 
 # recipe name -> settings that differ from TrainingConfig's defaults (the fast recipe)
@@ -197,6 +196,15 @@ def normalised_training(values: dict) -> dict:
         return TrainingConfig(**values).to_dict()
     except (InputError, TypeError):
         return dict(values)  # compared as is; the caller reports the mismatch
+
+
+def objective_problem(model_config, training: TrainingConfig) -> str | None:
+    """Why ``training`` cannot train ``model_config`` (None when it can): masking by attention needs
+    an attention layer."""
+    if training.masks and training.importance == "attention" and not model_config.has_attention:
+        return (f"--importance attention needs a model with an attention layer ({model_config.name} has none); "
+                "use embedding, saliency or random")
+    return None
 
 
 MAX_SEED = 2**32 - 1  # numpy's seed range (keras.utils.set_random_seed seeds numpy)

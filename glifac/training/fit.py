@@ -22,7 +22,8 @@ import numpy as np
 
 from glifac import rundir
 from glifac.training.checkpoint import CHECKPOINT_DIR, load_checkpoint, restore_variables
-from glifac.training.config import MAX_SEED, TrainingConfig, normalised_training, recipe_config
+from glifac.training.config import (MAX_SEED, TrainingConfig, normalised_training, objective_problem,
+                                   recipe_config)
 from simulate.errors import InputError
 from simulate.files import atomic_write_json, read_json, sha256_file, to_jsonable
 
@@ -95,7 +96,8 @@ def model_for_data(model, dataset, overrides: dict | None = None):
     for key, value in shape.items():
         if getattr(config, key) != value:
             raise InputError(f"model config {key}={getattr(config, key)} disagrees with the data ({value})")
-    if config.head == "softmax" and not _one_class_per_row(dataset.y_train):
+    if config.head == "softmax" and not all(_one_class_per_row(getattr(dataset, f"y_{split}"))
+                                            for split in ("train", "valid", "test")):
         raise InputError("a softmax head needs one class per sequence (one-hot labels); these data have "
                          "sequences with several or no labels: use --head sigmoid")
     return config
@@ -176,9 +178,9 @@ def train(data, model, training: TrainingConfig | None = None, out=None, *, forc
     train_config = recipe_config() if training is None else training
     if not isinstance(train_config, TrainingConfig):
         raise InputError(f"training must be a TrainingConfig, got {type(train_config).__name__}")
-    if train_config.masks and train_config.importance == "attention" and not model_config.has_attention:
-        raise InputError(f"--importance attention needs a model with an attention layer ({model_config.name} "
-                         "has none); use embedding, saliency or random")
+    problem = objective_problem(model_config, train_config)
+    if problem:
+        raise InputError(problem)
     out_dir = Path(out) if out is not None else default_run_dir(model_config.name, train_config.seed)
     record = _record(dataset, model_config, train_config)
     state, checkpoint = None, None
