@@ -24,7 +24,7 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m glifac demo --out $(DEMO_DIR)
 
-# the figure notebooks: `make figures` runs the small grids (about an hour on 2 cores);
+# the figure notebooks: `make figures` runs the small grids (about 100 minutes on 2 cores);
 # `make figures SCALE=full` runs the paper, paper-decoys and appendix-e grids (GPU or Ray: RAY_ADDRESS)
 figures: $(STAMP)
 	$(PY) notebooks/run_all.py --scale $(SCALE) --sweeps sweeps --out figures/$(SCALE)
