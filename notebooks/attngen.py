@@ -24,11 +24,9 @@ out = "figures"
 run_missing = True
 
 # %%
-import json
-
 import matplotlib.pyplot as plt
 
-from glifac.sweep.figures import Notebook, mean, verdict
+from glifac.sweep.figures import Notebook, mean_sd, verdict
 
 nb = Notebook("attngen", scale, sweep_root, out, run_missing)
 results, cells, models = nb.complete("attngen")
@@ -56,15 +54,6 @@ order = ["baseline (no mask)"] + sorted({r for r in cells.regime if r.startswith
     sorted({r for r in cells.regime if r != "baseline (no mask)" and not r.startswith("mask ")})
 
 
-def cell_text(values, scale_by=1.0):
-    values = [v * scale_by for v in values if v == v]
-    if not values:
-        return "–"
-    m = sum(values) / len(values)
-    sd = (sum((v - m) ** 2 for v in values) / (len(values) - 1)) ** 0.5 if len(values) > 1 else None
-    return f"{m:.2f}" + ("" if sd is None else f" ± {sd:.2f}")
-
-
 loc = results.scores[results.scores.method.str.startswith("localise_")]
 lines = ["| model | regime | seeds | accuracy (%) | AUPR | localisation AUROC of the masking source | paper accuracy (%) |",
          "|---|---|---|---|---|---|---|"]
@@ -78,8 +67,8 @@ for m in models:
                for c, s in zip(rows.cell_id, sources)
                if not loc[(loc.cell_id == c) & (loc.method == f"localise_{s}")].empty]
         paper = PAPER.get(regime)
-        lines.append(f"| {m} | {regime} | {len(rows)} | {cell_text(rows.test_accuracy.tolist(), 100)} | "
-                     f"{cell_text(rows.test_aupr.tolist())} | {cell_text(own)} | {'' if paper is None else paper} |")
+        lines.append(f"| {m} | {regime} | {len(rows)} | {mean_sd(rows.test_accuracy.tolist(), 2, 100)} | "
+                     f"{mean_sd(rows.test_aupr.tolist(), 2)} | {mean_sd(own, 2)} | {'' if paper is None else paper} |")
         nb.number(f"test_accuracy/{m}/{regime}", rows.test_accuracy.tolist())
 table = "\n".join(lines)
 (nb.out / "attngen_table.md").write_text(f"Scale: {scale}; grammar two-class.\n\n{table}\n")

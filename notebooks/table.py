@@ -22,27 +22,18 @@ out = "figures"
 run_missing = True
 
 # %%
-from glifac.sweep.figures import Notebook, mean, verdict
+from glifac.sweep.figures import Notebook, mean, mean_sd, verdict
 
 nb = Notebook("table", scale, sweep_root, out, run_missing)
 paper, cells, models = nb.complete("paper")
 PAPER_AUROC, PAPER_AUPR = (0.989, 0.992), (0.955, 0.967)
 
 
-def cell(values):
-    values = [v for v in values if v == v]
-    if not values:
-        return "–"
-    m = sum(values) / len(values)
-    sd = (sum((v - m) ** 2 for v in values) / (len(values) - 1)) ** 0.5 if len(values) > 1 else None
-    return f"{m:.3f}" + ("" if sd is None else f" ± {sd:.3f}")
-
-
 lines = ["| model | seeds | AUROC (macro) | AUPR (macro) | AUROC (pooled) | AUPR (pooled) |",
          "|---|---|---|---|---|---|"]
 for m in models:
     rows = cells[cells.model == m]
-    lines.append(f"| {m} | {len(rows)} | " + " | ".join(cell(rows[k].tolist()) for k in (
+    lines.append(f"| {m} | {len(rows)} | " + " | ".join(mean_sd(rows[k].tolist()) for k in (
         "test_auroc", "test_aupr", "test_auroc_pooled", "test_aupr_pooled")) + " |")
     for k in ("test_auroc", "test_aupr", "test_auroc_pooled", "test_aupr_pooled"):
         nb.number(f"{k}/{m}", rows[k].tolist())

@@ -140,6 +140,18 @@ def mean(values) -> float | None:
     return float(data.mean()) if data.size else None
 
 
+def mean_sd(values, digits: int = 3, scale: float = 1.0) -> str:
+    """``"m ± sd"`` of the finite values times ``scale`` (sd over seeds, n - 1), ``"m"`` for one value, "–" for none."""
+    values = [v * scale for v in values if v is not None and v == v]
+    if not values:
+        return "–"
+    m = sum(values) / len(values)
+    if len(values) == 1:
+        return f"{m:.{digits}f}"
+    sd = (sum((v - m) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+    return f"{m:.{digits}f} ± {sd:.{digits}f}"
+
+
 def verdict(*conditions) -> str:
     """``reproduced`` when every condition holds, ``not reproduced`` when none does, ``mixed`` in
     between, and ``undecided`` when any is None (not measurable at this scale)."""
