@@ -1,0 +1,1 @@
+"""Attribution maps of trained models and their scores (the attribution work; see ``methods``)."""
