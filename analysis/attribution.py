@@ -24,7 +24,8 @@ from analysis._validate import as_array
 from analysis.localisation import localisation_auroc
 from simulate.errors import InputError
 
-__all__ = ["continuous_jaccard", "entropy", "gini", "gradient_correction", "ground_truth_scores", "position_scores"]
+__all__ = ["continuous_jaccard", "entropy", "gini", "gradient_correction", "ground_truth_scores", "position_scores",
+           "rank_positions"]
 
 
 def _maps(attributions, name="attributions") -> np.ndarray:
@@ -67,6 +68,29 @@ def position_scores(attributions) -> np.ndarray:
         map it sums the four bases' magnitudes.
     """
     return np.abs(_maps(attributions)).sum(axis=2)
+
+
+def rank_positions(scores, descending: bool = True, random_state=0) -> np.ndarray:
+    """Positions of each row in order of score, equal scores in random order (never left first).
+
+    Parameters
+    ----------
+    scores : array_like, shape (N, L)
+    descending : bool
+        Highest first (default) or lowest first.
+    random_state : int or numpy.random.Generator
+
+    Returns
+    -------
+    numpy.ndarray, int, shape (N, L)
+        ``ranked[n, 0]`` is the most (or least) important position of row n.
+    """
+    scores = as_array(scores, "scores", (2,)).astype(np.float64)
+    rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
+    permutation = np.argsort(rng.random(scores.shape), axis=1)
+    permuted = np.take_along_axis(scores, permutation, axis=1)
+    order = np.argsort(-permuted if descending else permuted, axis=1, kind="stable")
+    return np.take_along_axis(permutation, order, axis=1)
 
 
 def _per_row_average_precision(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -36,6 +36,8 @@ SUBCOMMANDS = {
     "interpret": ("glifac.interpretation.cli", "which motifs and motif interactions a trained run learned", True),
     "sweep": ("glifac.sweep.cli", "run a grid of models x seeds (x settings) and tabulate it", False),
     "gia": ("glifac.gia", "in-silico interaction test: embed motif pairs, measure epistasis", True),
+    "attribute": ("glifac.attribution.pipeline", "attribution maps of a run, scored against the planted motifs",
+                  True),
     "localise": ("glifac.localise", "does each importance source (AttnGen's masking) point at the planted motifs?",
                  True),
     "mask-curve": ("glifac.mask_curve", "accuracy as the most/least important positions are masked", True),

@@ -109,6 +109,7 @@ def mask_curve(run, config: MaskCurveConfig | None = None, out=None, *, data=Non
         An incomplete run, a step larger than the sequence length, or a bad setting.
     """
     import simulate
+    from analysis.attribution import rank_positions
     from analysis.classification import accuracy
     from architectures.access import predict_in_batches
     from glifac.rundir import load_run_model, open_run, package_versions
@@ -130,12 +131,8 @@ def mask_curve(run, config: MaskCurveConfig | None = None, out=None, *, data=Non
         raise InputError(f"steps go up to {config.step_list[-1]} masked positions; sequences have {length}")
     importance = gradient_importance(model, x, y, model_config.head, config.batch_size)
     rng = np.random.default_rng(config.seed)
-    # a random permutation, then a stable sort: equal scores (max-pooling gives many zero gradients)
-    # are taken in random order, not from the left end
-    permutation = np.argsort(rng.random(importance.shape), axis=1)
-    permuted = np.take_along_axis(importance, permutation, axis=1)
-    rankings = {ORDERS[0]: np.take_along_axis(permutation, np.argsort(-permuted, axis=1, kind="stable"), axis=1),
-                ORDERS[1]: np.take_along_axis(permutation, np.argsort(permuted, axis=1, kind="stable"), axis=1),
+    # equal scores (max-pooling gives many zero gradients) are taken in random order, not from the left end
+    rankings = {ORDERS[0]: rank_positions(importance, True, rng), ORDERS[1]: rank_positions(importance, False, rng),
                 ORDERS[2]: np.argsort(rng.random(importance.shape), axis=1)}
     folds = np.array_split(np.arange(n), min(config.folds, n))
     curves = {}
