@@ -86,3 +86,14 @@ def test_bad_input_exits_2(flags, message, tiny_run, tmp_path, capsys):
 def test_missing_run_exits_2(tmp_path, capsys):
     code, _, err = main(["attribute", "--run", str(tmp_path / "none")], capsys)
     assert code == 2 and "run directory not found" in err
+
+
+def test_lrp_and_rollout_on_a_can_run(tiny_run, tmp_path):
+    _, _, run_dir = tiny_run
+    summary = attribute(run_dir, AttributionConfig(methods="lrp,attention_rollout", tasks="ELF1", n_sequences=5,
+                                                   fractions="0.1"), tmp_path / "o", quiet=True)
+    rows = summary["tasks"]["ELF1"]
+    assert set(rows) == {"lrp", "attention_rollout"} and "attention_rollout" not in summary["skipped"]
+    with h5py.File(tmp_path / "o" / "attributions.h5") as h5:
+        rollout = h5["ELF1"]["attention_rollout"][()]
+    assert np.all(rollout >= 0) and np.all((rollout > 0).sum(axis=2) == 1)  # at the observed base

@@ -94,3 +94,48 @@ def test_bad_input():
         integrated_gradients(model, random_one_hot(2, L), baseline="gauss")
     with pytest.raises(InputError, match=r"\(N, L, 4\)"):
         saliency(model, np.zeros((2, L)))
+
+
+def attention_only_model():
+    """Linear conv -> attention -> linear readout, no biases: with the softmax held constant the logit is
+    homogeneous of degree 1 in x, so conservative LRP's relevances sum exactly to the logit."""
+    keras.utils.set_random_seed(3)
+    inp = keras.Input((L, 4))
+    h = keras.layers.Conv1D(6, 5, padding="same", use_bias=False)(inp)
+    h = keras.layers.MaxPooling1D(3, name="pool")(h)
+    h = keras.layers.MultiHeadAttention(2, 4, use_bias=False, name="attention")(h, h)
+    out = keras.layers.Dense(1, activation="sigmoid", use_bias=False)(keras.layers.Flatten()(h))
+    return keras.Model(inp, out)
+
+
+def test_conservative_lrp_sums_to_the_logit():
+    from glifac.attribution.methods import logit_function, lrp
+
+    model = attention_only_model()
+    x = random_one_hot(6, L, seed=7)
+    logit = logit_function(model, 0)(x).numpy()
+    relevance = lrp(model, x).sum(axis=(1, 2))
+    np.testing.assert_allclose(relevance, logit, rtol=1e-3, atol=1e-4)
+    plain = grad_x_input(model, x).sum(axis=(1, 2))
+    assert np.max(np.abs(plain - logit)) > 10 * np.max(np.abs(relevance - logit))  # the softmax's gradient breaks it
+    np.testing.assert_allclose(grad_x_input(model, x).sum(axis=(1, 2)), plain, rtol=1e-6)  # layers restored
+
+
+def test_lrp_without_attention_is_gradient_x_input():
+    from glifac.attribution.methods import lrp
+
+    model = small_cnn()
+    x = random_one_hot(4, L, seed=8)
+    np.testing.assert_allclose(lrp(model, x, task=1), grad_x_input(model, x, task=1), atol=1e-6)
+
+
+def test_attention_rollout_is_constant_over_pooling_windows():
+    from glifac.attribution.methods import attention_rollout
+
+    model = attention_only_model()
+    x = random_one_hot(3, L, seed=9)
+    scores = attention_rollout(model, x).sum(axis=2)
+    windows = scores.reshape(3, L // 3, 3)
+    np.testing.assert_allclose(windows, windows[:, :, :1].repeat(3, axis=2), rtol=1e-6)
+    # mean over queries of 0.5 A + 0.5 I sums to 1 over the pooled positions
+    np.testing.assert_allclose(windows[:, :, 0].sum(axis=1), 1.0, atol=1e-5)

@@ -18,6 +18,17 @@ method                     map
                            or ``shuffle`` (the mean over ``n_samples`` dinucleotide shuffles)
 ``mutagenesis``            F(x with base a at position l) - F(x) for the three other bases, 0 at
                            the observed base: every single-base substitution
+``lrp``                    attention-aware LRP: gradient x input through a backward pass in which
+                           every attention softmax and every LayerNorm's scale are held constant
+                           (the conservative propagation of Ali et al. 2022, AttnLRP's attention
+                           rule); with them constant the CAN is piecewise linear in x, and the
+                           identity/LRP-0 relevance of each base equals gradient x input
+``attention_rollout``      a CAN's attention rollout (Abnar & Zuidema 2020) for its one attention
+                           layer: 0.5 A + 0.5 I averaged over heads, relevance of a pooled position
+                           = mean over queries, spread over its pooling window and put at the
+                           observed base (task-independent; an affine function of the attention
+                           each position receives, so it ranks positions as AttnGen's ``attention``
+                           importance does)
 =========================  ====================================================================
 
 ``correction=True`` (Majdandzic et al. 2023) removes each position's mean
@@ -25,8 +36,8 @@ over the four bases from the gradient before it is used, on every gradient
 method. :func:`completeness_gap` checks integrated gradients' defining
 property, sum of the map = F(x) - F(baseline).
 
-The attention-aware LRP and attention rollout that the attribution issue also
-asks for are not here yet.
+LRP's epsilon rule in the dense layers is not applied separately: with epsilon -> 0 it is the
+LRP-0 rule above.
 """
 from __future__ import annotations
 
@@ -193,6 +204,91 @@ def mutagenesis(model, x, task=0, *, head="sigmoid", batch_size=1024):
     return out
 
 
+def _constant_attention_and_norms(model):
+    """Context manager: attention softmaxes and LayerNorm scales pass no gradient (conservative LRP)."""
+    import contextlib
+
+    import keras
+
+    tf = _tf()
+
+    @contextlib.contextmanager
+    def patched():
+        saved = []
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.MultiHeadAttention):
+                softmax, attend = layer._masked_softmax, layer._compute_attention
+                layer._masked_softmax = lambda scores, mask=None, _f=softmax: tf.stop_gradient(_f(scores, mask))
+                # Keras takes a fused dot-product kernel (no _masked_softmax) unless scores are returned
+                layer._compute_attention = _through_softmax(attend)
+                saved += [(layer, "_masked_softmax"), (layer, "_compute_attention")]
+            elif isinstance(layer, keras.layers.LayerNormalization):
+                layer.call = _constant_scale_layer_norm(layer)
+                saved.append((layer, "call"))
+        try:
+            yield
+        finally:
+            for layer, name in saved:
+                delattr(layer, name)  # back to the class's method
+
+    return patched()
+
+
+def _through_softmax(attend):
+    def compute(query, key, value, attention_mask=None, training=None, return_attention_scores=False, **kwargs):
+        output, scores = attend(query, key, value, attention_mask=attention_mask, training=training,
+                                return_attention_scores=True, **kwargs)
+        return output, (scores if return_attention_scores else None)
+
+    return compute
+
+
+def _constant_scale_layer_norm(layer):
+    tf = _tf()
+    axes = layer.axis if isinstance(layer.axis, (list, tuple)) else [layer.axis]
+
+    def call(inputs, *args, **kwargs):
+        mean, variance = tf.nn.moments(inputs, axes=axes, keepdims=True)
+        out = (inputs - mean) / tf.stop_gradient(tf.sqrt(variance + layer.epsilon))
+        if layer.scale:
+            out = out * layer.gamma
+        if layer.center:
+            out = out + layer.beta
+        return out
+
+    return call
+
+
+def lrp(model, x, task=0, *, head="sigmoid", batch_size=256, correction=False):
+    """Attention-aware LRP (conservative propagation): gradient x input with attention and norms constant."""
+    x = _check(x)
+    with _constant_attention_and_norms(model):
+        return grad_x_input(model, x, task, head=head, batch_size=batch_size, correction=correction)
+
+
+def attention_rollout(model, x, task=0, *, head="sigmoid", batch_size=256):
+    """Attention rollout of a CAN's attention layer (N, L, 4), at the observed bases (task-independent).
+
+    The layers are found as for interpreting any model (:mod:`architectures.discover`); each pooled
+    position's relevance is spread over its pooling window (positions past the last window take
+    the last window's value).
+    """
+    from architectures.discover import CanProbe, find_can_layers
+
+    x = _check(x)
+    layers = find_can_layers(model)
+    _, attention = CanProbe(model, layers).features_and_attention(x, batch_size)
+    n_pooled = attention.shape[-1]
+    received = attention.astype(np.float64).mean(axis=(1, 2))  # mean over heads and queries: (N, L')
+    rollout = 0.5 * received + 0.5 / n_pooled  # the mean over queries of 0.5 A + 0.5 I
+    pool = model.get_layer(layers.feature).pool_size
+    window = int(pool[0] if isinstance(pool, (list, tuple)) else pool)
+    spread = np.repeat(rollout, window, axis=1)[:, : x.shape[1]]
+    if spread.shape[1] < x.shape[1]:
+        spread = np.concatenate([spread, np.repeat(spread[:, -1:], x.shape[1] - spread.shape[1], axis=1)], axis=1)
+    return spread[:, :, None] * x
+
+
 # method name -> function(model, x, task, **options)
 METHODS = {
     "saliency": saliency,
@@ -200,6 +296,8 @@ METHODS = {
     "smoothgrad": smoothgrad,
     "integrated_gradients": integrated_gradients,
     "mutagenesis": mutagenesis,
+    "lrp": lrp,
+    "attention_rollout": attention_rollout,
 }
 
 

@@ -19,6 +19,8 @@ by every method (:mod:`glifac.attribution.methods`) and each map is scored:
   Jaccard between every two methods' maps;
 * integrated gradients' **completeness gap**.
 
+``attention_rollout`` is skipped, with a note, for a model without attention.
+
 Outputs (``RUN/attribution`` or ``--out``), written whole or not at all:
 
 ``attributions.h5``
@@ -74,7 +76,7 @@ class AttributionConfig:
     batch_size : int
     """
 
-    methods: str = "saliency,grad_x_input,smoothgrad,integrated_gradients,mutagenesis"
+    methods: str = "saliency,grad_x_input,smoothgrad,integrated_gradients,mutagenesis,lrp,attention_rollout"
     tasks: Optional[str] = None
     n_sequences: int = 500
     steps: int = 50
@@ -188,7 +190,16 @@ def _attribute_into(out: Path, model, head: str, dataset, tasks, config: Attribu
              "saliency": {"correction": config.correction}, "grad_x_input": {"correction": config.correction},
              "integrated_gradients": {"correction": config.correction, "steps": config.steps,
                                       "baseline": config.baseline, "random_state": config.seed},
-             "mutagenesis": {}}
+             "mutagenesis": {}, "lrp": {"correction": config.correction}, "attention_rollout": {}}
+    methods_here = list(config.method_list)
+    if "attention_rollout" in methods_here:
+        from architectures.discover import find_can_layers
+
+        try:
+            find_can_layers(model)
+        except InputError as exc:
+            methods_here.remove("attention_rollout")
+            summary["skipped"]["attention_rollout"] = f"not for this model: {exc}"
     with h5py.File(out / OUTPUT_NAMES[0], "w") as h5:
         for task in tasks:
             t = dataset.task_names.index(task)
@@ -214,7 +225,7 @@ def _attribute_into(out: Path, model, head: str, dataset, tasks, config: Attribu
                 else:
                     summary["skipped"][task] = "no planted instance makes this label"
             scores, maps = {}, {}
-            for method in config.method_list:
+            for method in methods_here:
                 say(f"{task}: {method} on {len(index)} sequences", not quiet)
                 maps[method] = M.METHODS[method](model, x, t, **options, **extra[method])
                 group.create_dataset(method, data=maps[method].astype(np.float32), compression="gzip",
