@@ -97,3 +97,13 @@ def test_lrp_and_rollout_on_a_can_run(tiny_run, tmp_path):
     with h5py.File(tmp_path / "o" / "attributions.h5") as h5:
         rollout = h5["ELF1"]["attention_rollout"][()]
     assert np.all(rollout >= 0) and np.all((rollout > 0).sum(axis=2) == 1)  # at the observed base
+
+
+def test_mutagenesis_test_interval(tiny_run, tmp_path):
+    _, _, run_dir = tiny_run
+    summary = attribute(run_dir, AttributionConfig(methods="grad_x_input", tasks="ELF1", n_sequences=30,
+                                                   fractions="0.1", random_draws=20), tmp_path / "o", quiet=True)
+    test = summary["tasks"]["ELF1"]["grad_x_input"]["mutagenesis_test"]
+    low, high = test["drop_random_interval"]
+    assert test["draws"] == 20 and low <= test["drop_random_mean"] <= high
+    assert 0 <= test["aupr"] <= 1 and -1 <= test["drop_top"] <= 1

@@ -15,6 +15,10 @@ by every method (:mod:`glifac.attribution.methods`) and each map is scored:
   the least, important k% of positions (k in ``fractions``) are replaced (by
   all-zero rows, random bases, or the bases of a dinucleotide shuffle of the
   sequence), and the area between the two curves (larger: the ranking matters more);
+* **mutagenesis test**: mutating (to another base, at random) the top 10% of
+  positions of every explained positive sequence, against mutating 10% random
+  positions (``random_draws`` draws, their 2.5–97.5% interval): the drop in the
+  task's AUPR over those positives and the same number of unmutated negatives;
 * **shape**: Gini index and normalised entropy of each map; continuous
   Jaccard between every two methods' maps;
 * integrated gradients' **completeness gap**.
@@ -72,6 +76,8 @@ class AttributionConfig:
         Comma-separated shares of positions perturbed for the faithfulness curves.
     replacement : {"zeros", "random", "shuffle"}
         What perturbed positions become.
+    random_draws : int
+        Draws of random positions for the mutagenesis test (0: no test).
     seed : int
     batch_size : int
     """
@@ -84,6 +90,7 @@ class AttributionConfig:
     correction: bool = False
     fractions: str = "0.01,0.05,0.1,0.2,0.5"
     replacement: str = "zeros"
+    random_draws: int = 100
     seed: int = 0
     batch_size: int = 256
 
@@ -97,8 +104,8 @@ class AttributionConfig:
                              f"choose from {', '.join(METHODS)}")
         if self.n_sequences < 1:
             raise InputError(f"--n must be >= 1, got {self.n_sequences}")
-        if self.steps < 1 or self.batch_size < 1 or self.seed < 0:
-            raise InputError("steps and batch_size must be >= 1, seed >= 0")
+        if self.steps < 1 or self.batch_size < 1 or self.seed < 0 or self.random_draws < 0:
+            raise InputError("steps and batch_size must be >= 1, seed and random_draws >= 0")
         if self.baseline not in BASELINES:
             raise InputError(f"unknown baseline {self.baseline!r}; choose from {', '.join(BASELINES)}")
         if self.replacement not in REPLACEMENTS:
@@ -224,6 +231,7 @@ def _attribute_into(out: Path, model, head: str, dataset, tasks, config: Attribu
                     mask = instance_mask(rows, len(index), x.shape[1], [m.width for m in grammar.motifs])
                 else:
                     summary["skipped"][task] = "no planted instance makes this label"
+            test = _MutagenesisTest(model, head, t, dataset, index, config) if config.random_draws else None
             scores, maps = {}, {}
             for method in methods_here:
                 say(f"{task}: {method} on {len(index)} sequences", not quiet)
@@ -236,6 +244,8 @@ def _attribute_into(out: Path, model, head: str, dataset, tasks, config: Attribu
                     truth = ground_truth_scores(position_score, mask)
                     row["auroc"], row["aupr"] = _mean_sd(truth["auroc"]), _mean_sd(truth["aupr"])
                 row["faithfulness"] = _faithfulness(model, x, t, head, position_score, config)
+                if test is not None:
+                    row["mutagenesis_test"] = test.top(position_score)
                 if method == "integrated_gradients":
                     gap = M.completeness_gap(model, x, maps[method], t, head=head, baseline=config.baseline,
                                              random_state=config.seed, batch_size=config.batch_size)
@@ -286,6 +296,56 @@ def _faithfulness(model, x, task, head, position_score, config) -> dict:
             "area_between": area, "replacement": config.replacement}
 
 
+class _MutagenesisTest:
+    """Task AUPR after mutating the top 10% of positions of the explained positives, against random 10%."""
+
+    FRACTION = 0.1
+
+    def __init__(self, model, head, task, dataset, index, config):
+        from sklearn.metrics import average_precision_score
+
+        from architectures.access import predict_in_batches
+
+        self.ap = average_precision_score
+        self.predict = lambda v: predict_in_batches(model, v.astype(np.float32), config.batch_size)[:, task]
+        self.rng = np.random.default_rng(config.seed)
+        labels = dataset.y_test[:, task] > 0
+        negatives = np.flatnonzero(~labels)[: len(index)]
+        self.x = dataset.x_test[index].astype(np.float32)
+        self.k = max(1, int(round(self.FRACTION * self.x.shape[1])))
+        self.y = np.r_[np.ones(len(index)), np.zeros(len(negatives))]
+        self.negative_scores = self.predict(dataset.x_test[negatives]) if len(negatives) else np.zeros(0)
+        self.baseline = self._aupr(self.predict(self.x))
+        draws = [self._aupr(self.predict(self._mutate(np.argsort(self.rng.random(self.x.shape[:2]), axis=1))))
+                 for _ in range(config.random_draws)]
+        self.random = np.asarray(draws)
+
+    def _aupr(self, positive_scores) -> float:
+        if not len(self.negative_scores):
+            return float("nan")
+        return float(self.ap(self.y, np.r_[positive_scores, self.negative_scores]))
+
+    def _mutate(self, ranked):
+        mutated = self.x.copy()
+        rows = np.repeat(np.arange(len(mutated)), self.k)
+        cols = ranked[:, : self.k].ravel()
+        observed = mutated[rows, cols].argmax(axis=1)
+        new = (observed + self.rng.integers(1, 4, size=len(observed))) % 4  # another base, uniformly
+        mutated[rows, cols] = np.eye(4, dtype=np.float32)[new]
+        return mutated
+
+    def top(self, position_score) -> dict:
+        from analysis.attribution import rank_positions
+
+        drop = self.baseline - self._aupr(self.predict(self._mutate(rank_positions(position_score, True, self.rng))))
+        random_drops = self.baseline - self.random
+        low, high = (np.percentile(random_drops, [2.5, 97.5]) if len(random_drops) else (None, None))
+        return {"aupr": self.baseline, "drop_top": drop,
+                "drop_random_mean": float(random_drops.mean()) if len(random_drops) else None,
+                "drop_random_interval": [float(low), float(high)] if low is not None else None,
+                "fraction": self.FRACTION, "draws": int(len(random_drops))}
+
+
 def _mean_sd(values) -> dict:
     values = np.asarray(values, dtype=np.float64)
     values = values[np.isfinite(values)]
@@ -308,6 +368,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fractions", default=d.fractions, help=f"perturbed shares (default {d.fractions})")
     parser.add_argument("--replacement", default=d.replacement, help="perturbed positions become: zeros, random, "
                                                                      "shuffle (default zeros)")
+    parser.add_argument("--random-draws", type=int, default=d.random_draws,
+                        help="random 10%% draws for the mutagenesis test (default 100; 0: no test)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     parser.add_argument("--out", default=None, help="output directory (default RUN/attribution)")
     parser.add_argument("--force", action="store_true", help="replace an existing output directory")
@@ -317,7 +379,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args) -> int:
     config = AttributionConfig(methods=args.methods, tasks=args.tasks, n_sequences=args.n_sequences,
                                steps=args.steps, baseline=args.baseline, correction=args.correction,
-                               fractions=args.fractions, replacement=args.replacement, seed=args.seed)
+                               fractions=args.fractions, replacement=args.replacement,
+                               random_draws=args.random_draws, seed=args.seed)
     summary = attribute(args.run, config, args.out, data=args.data, force=args.force, quiet=args.quiet)
     print(f"{'task':<12} {'method':<22} {'AUROC':>6} {'AUPR':>6} {'faithful':>8} {'Gini':>5}")
     for task, rows in summary["tasks"].items():
