@@ -107,3 +107,12 @@ def test_mutagenesis_test_interval(tiny_run, tmp_path):
     low, high = test["drop_random_interval"]
     assert test["draws"] == 20 and low <= test["drop_random_mean"] <= high
     assert 0 <= test["aupr"] <= 1 and -1 <= test["drop_top"] <= 1
+
+
+def test_report_and_examples(tiny_run, tmp_path):
+    _, _, run_dir = tiny_run
+    attribute(run_dir, AttributionConfig(methods="grad_x_input,mutagenesis", tasks="ELF1", n_sequences=4,
+                                         fractions="0.1", random_draws=5), tmp_path / "o", quiet=True)
+    page = (tmp_path / "o" / "report.html").read_text()
+    assert "grad_x_input" in page and "mutagenesis" in page and "data:image/png;base64" in page
+    assert (tmp_path / "o" / "examples.png").stat().st_size > 2000

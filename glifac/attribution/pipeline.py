@@ -35,6 +35,9 @@ Outputs (``RUN/attribution`` or ``--out``), written whole or not at all:
     ``jaccard``: task -> "method_a|method_b" -> mean; ``instances``: which
     instances counted, per task; ``skipped``: what could not be scored and why;
     ``provenance`` (run, data, its SHA-256, every option) and ``versions``.
+``report.html``, ``examples.png``
+    the method x task table, and sequence logos (logomaker) of one example per
+    task and method with its planted instances shaded (:mod:`glifac.attribution.report`).
 """
 from __future__ import annotations
 
@@ -50,7 +53,7 @@ import numpy as np
 from simulate.errors import InputError
 from simulate.validate import check_fields
 
-OUTPUT_NAMES = ("attributions.h5", "attribution.json")
+OUTPUT_NAMES = ("attributions.h5", "attribution.json", "report.html", "examples.png")
 REPLACEMENTS = ("zeros", "random", "shuffle")
 
 
@@ -175,6 +178,11 @@ def attribute(run, config: AttributionConfig | None = None, out=None, *, data=No
         summary = _attribute_into(tmp, model, model_config.head, dataset, tasks, config, quiet)
         summary["provenance"] = {"run": str(run_dir.resolve()), "data": str(Path(data_path).resolve()),
                                  "data_sha256": sha256_file(data_path), "config": asdict(config)}
+        examples = summary.pop("_examples")
+        from glifac.attribution.report import EXAMPLES_FILE, write_examples, write_report
+
+        drawn = write_examples(tmp / EXAMPLES_FILE, examples["maps"], examples["masks"])
+        write_report(tmp / "report.html", summary, tmp / EXAMPLES_FILE if drawn else None)
         summary["seconds"] = time.perf_counter() - started
         atomic_write_json(tmp / OUTPUT_NAMES[1], summary)
     return summary
@@ -191,7 +199,8 @@ def _attribute_into(out: Path, model, head: str, dataset, tasks, config: Attribu
 
     grammar = dataset.grammar
     placements = dataset.arrays.get("placements_test")
-    summary = {"tasks": {}, "jaccard": {}, "instances": {}, "skipped": {}, "versions": package_versions()}
+    summary = {"tasks": {}, "jaccard": {}, "instances": {}, "skipped": {}, "versions": package_versions(),
+               "_examples": {"maps": {}, "masks": {}}}
     options = {"head": head, "batch_size": config.batch_size}
     extra = {"smoothgrad": {"correction": config.correction, "random_state": config.seed},
              "saliency": {"correction": config.correction}, "grad_x_input": {"correction": config.correction},
@@ -252,6 +261,8 @@ def _attribute_into(out: Path, model, head: str, dataset, tasks, config: Attribu
                     row["completeness_gap"] = _mean_sd(gap)
                 scores[method] = row
             summary["tasks"][task] = scores
+            summary["_examples"]["maps"][task] = {method: values[:1] for method, values in maps.items()}
+            summary["_examples"]["masks"][task] = None if mask is None else mask[:1]
             methods = list(maps)
             summary["jaccard"][task] = {f"{a}|{b}": _mean_sd(continuous_jaccard(maps[a], maps[b]))["mean"]
                                         for i, a in enumerate(methods) for b in methods[i + 1:]}
