@@ -56,8 +56,27 @@ def _tf():
     return tf
 
 
+# (model, task, head, attention held constant) -> compiled logit; reused across methods and batches so each
+# input shape is traced once per model and task, not once per call
+_LOGITS: dict = {}
+_STATE = {"constant_attention": False}
+
+
 def logit_function(model, task: int, head: str = "sigmoid"):
-    """``F(x) -> (B,)``: the logit of output ``task`` (see the module docstring)."""
+    """``F(x) -> (B,)``: the logit of output ``task`` (see the module docstring), compiled and cached."""
+    key = (id(model), task, head, _STATE["constant_attention"])
+    cached = _LOGITS.get(key)
+    if cached is not None and cached[0] is model:
+        return cached[1]
+    if len(_LOGITS) > 256:  # one model's tasks at a time in practice
+        _LOGITS.clear()
+        _GRADIENT_FUNCTIONS.clear()
+    function = _logit_function(model, task, head)
+    _LOGITS[key] = (model, function)
+    return function
+
+
+def _logit_function(model, task: int, head: str):
     tf = _tf()
     if head not in HEADS:
         raise InputError(f"head must be one of {', '.join(HEADS)}, got {head!r}")
@@ -85,7 +104,6 @@ def _gradients(logit, x: np.ndarray, correction: bool) -> np.ndarray:
                 value = tf.reduce_sum(logit(xt))  # a sum: each sequence's gradient is its own
             return tape.gradient(value, xt)
 
-        _GRADIENT_FUNCTIONS.clear()  # one model at a time: do not keep old models alive
         _GRADIENT_FUNCTIONS[logit] = tf.function(gradient, reduce_retracing=True)
     g = _GRADIENT_FUNCTIONS[logit](tf.constant(x, tf.float32)).numpy().astype(np.float64)
     return g - g.mean(axis=2, keepdims=True) if correction else g
@@ -225,9 +243,11 @@ def _constant_attention_and_norms(model):
             elif isinstance(layer, keras.layers.LayerNormalization):
                 layer.call = _constant_scale_layer_norm(layer)
                 saved.append((layer, "call"))
+        _STATE["constant_attention"] = True
         try:
             yield
         finally:
+            _STATE["constant_attention"] = False
             for layer, name in saved:
                 delattr(layer, name)  # back to the class's method
 
