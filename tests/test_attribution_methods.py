@@ -139,3 +139,38 @@ def test_attention_rollout_is_constant_over_pooling_windows():
     np.testing.assert_allclose(windows, windows[:, :, :1].repeat(3, axis=2), rtol=1e-6)
     # mean over queries of 0.5 A + 0.5 I sums to 1 over the pooled positions
     np.testing.assert_allclose(windows[:, :, 0].sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_lrp_epsilon_rule_absorbs_relevance():
+    from glifac.attribution.methods import logit_function, lrp
+
+    model = attention_only_model()
+    x = random_one_hot(6, L, seed=10)
+    logit = logit_function(model, 0)(x).numpy()
+    exact = lrp(model, x)
+    stabilised = lrp(model, x, epsilon=1.0)
+    # the epsilon rule scales the relevance reaching the dense layer by z / (z + eps sign z): less than the logit
+    ratio = stabilised.sum(axis=(1, 2)) / exact.sum(axis=(1, 2))
+    np.testing.assert_allclose(ratio, np.abs(logit) / (np.abs(logit) + 1.0), rtol=1e-3)
+    np.testing.assert_allclose(lrp(model, x), exact, atol=1e-6)  # epsilon 0 again: unchanged
+
+
+def test_mutagenesis_of_a_one_filter_model_by_hand():
+    keras.utils.set_random_seed(4)
+    inp = keras.Input((L, 4))
+    h = keras.layers.Conv1D(1, 5, padding="valid")(inp)
+    model = keras.Model(inp, keras.layers.Dense(1, activation="sigmoid")(keras.layers.GlobalMaxPooling1D()(h)))
+    (kernel, bias), (w, b) = model.layers[1].get_weights(), model.layers[-1].get_weights()
+    x = random_one_hot(2, L, seed=11)
+
+    def logit(seq):  # the forward pass by hand: max over windows of the filter score, then the readout
+        scores = [np.sum(seq[p:p + 5] * kernel[:, :, 0]) + bias[0] for p in range(L - 4)]
+        return max(scores) * w[0, 0] + b[0]
+
+    ism = mutagenesis(model, x)
+    for n in range(2):
+        for pos in (0, 7, L - 1):
+            for base in range(4):
+                mutant = x[n].copy()
+                mutant[pos] = np.eye(4)[base]
+                assert ism[n, pos, base] == pytest.approx(logit(mutant) - logit(x[n]), abs=1e-4)

@@ -36,8 +36,8 @@ over the four bases from the gradient before it is used, on every gradient
 method. :func:`completeness_gap` checks integrated gradients' defining
 property, sum of the map = F(x) - F(baseline).
 
-LRP's epsilon rule in the dense layers is not applied separately: with epsilon -> 0 it is the
-LRP-0 rule above.
+``lrp`` takes ``epsilon``: LRP's epsilon rule in every Dense layer (0, the default, is LRP-0,
+whose relevances are conserved exactly; ``glifac attribute --lrp-epsilon``).
 """
 from __future__ import annotations
 
@@ -59,12 +59,12 @@ def _tf():
 # (model, task, head, attention held constant) -> compiled logit; reused across methods and batches so each
 # input shape is traced once per model and task, not once per call
 _LOGITS: dict = {}
-_STATE = {"constant_attention": False}
+_STATE = {"constant_attention": False, "epsilon": 0.0}
 
 
 def logit_function(model, task: int, head: str = "sigmoid"):
     """``F(x) -> (B,)``: the logit of output ``task`` (see the module docstring), compiled and cached."""
-    key = (id(model), task, head, _STATE["constant_attention"])
+    key = (id(model), task, head, _STATE["constant_attention"], _STATE["epsilon"])
     cached = _LOGITS.get(key)
     if cached is not None and cached[0] is model:
         return cached[1]
@@ -222,8 +222,9 @@ def mutagenesis(model, x, task=0, *, head="sigmoid", batch_size=1024):
     return out
 
 
-def _constant_attention_and_norms(model):
-    """Context manager: attention softmaxes and LayerNorm scales pass no gradient (conservative LRP)."""
+def _constant_attention_and_norms(model, epsilon: float = 0.0):
+    """Context manager: attention softmaxes and LayerNorm scales pass no gradient (conservative LRP); with
+    ``epsilon`` > 0 every Dense layer also applies LRP's epsilon rule."""
     import contextlib
 
     import keras
@@ -242,6 +243,9 @@ def _constant_attention_and_norms(model):
                 saved += [(layer, "_masked_softmax"), (layer, "_compute_attention")]
             elif isinstance(layer, keras.layers.LayerNormalization):
                 layer.call = _constant_scale_layer_norm(layer)
+                saved.append((layer, "call"))
+            elif epsilon > 0 and type(layer) is keras.layers.Dense:
+                layer.call = _epsilon_dense(layer, epsilon)
                 saved.append((layer, "call"))
         _STATE["constant_attention"] = True
         try:
@@ -263,6 +267,24 @@ def _through_softmax(attend):
     return compute
 
 
+def _epsilon_dense(layer, epsilon: float):
+    """Dense with LRP's epsilon rule in the backward pass: the forward value is unchanged, the gradient
+    through the pre-activation z is scaled by z / (z + epsilon * sign(z)), so gradient x input gives
+    the epsilon-rule relevances (the stabiliser absorbs part of the relevance)."""
+    tf = _tf()
+
+    def call(inputs, *args, **kwargs):
+        z = tf.matmul(inputs, layer.kernel)
+        if layer.use_bias:
+            z = z + layer.bias
+        sign = tf.where(z >= 0, 1.0, -1.0)
+        scale = tf.stop_gradient(z / (z + epsilon * sign))
+        z = z * scale + tf.stop_gradient(z * (1.0 - scale))
+        return layer.activation(z) if layer.activation is not None else z
+
+    return call
+
+
 def _constant_scale_layer_norm(layer):
     tf = _tf()
     axes = layer.axis if isinstance(layer.axis, (list, tuple)) else [layer.axis]
@@ -279,11 +301,18 @@ def _constant_scale_layer_norm(layer):
     return call
 
 
-def lrp(model, x, task=0, *, head="sigmoid", batch_size=256, correction=False):
-    """Attention-aware LRP (conservative propagation): gradient x input with attention and norms constant."""
+def lrp(model, x, task=0, *, head="sigmoid", batch_size=256, correction=False, epsilon=0.0):
+    """Attention-aware LRP (conservative propagation): gradient x input with attention and norms constant,
+    and the epsilon rule in the Dense layers when ``epsilon`` > 0."""
     x = _check(x)
-    with _constant_attention_and_norms(model):
-        return grad_x_input(model, x, task, head=head, batch_size=batch_size, correction=correction)
+    if not epsilon >= 0:
+        raise InputError(f"epsilon must be >= 0, got {epsilon}")
+    with _constant_attention_and_norms(model, epsilon):
+        _STATE["epsilon"] = epsilon
+        try:
+            return grad_x_input(model, x, task, head=head, batch_size=batch_size, correction=correction)
+        finally:
+            _STATE["epsilon"] = 0.0
 
 
 def attention_rollout(model, x, task=0, *, head="sigmoid", batch_size=256):

@@ -81,6 +81,8 @@ class AttributionConfig:
         What perturbed positions become.
     random_draws : int
         Draws of random positions for the mutagenesis test (0: no test).
+    lrp_epsilon : float
+        LRP's epsilon rule in the Dense layers (0: LRP-0).
     seed : int
     batch_size : int
     """
@@ -94,6 +96,7 @@ class AttributionConfig:
     fractions: str = "0.01,0.05,0.1,0.2,0.5"
     replacement: str = "zeros"
     random_draws: int = 100
+    lrp_epsilon: float = 0.0
     seed: int = 0
     batch_size: int = 256
 
@@ -107,8 +110,8 @@ class AttributionConfig:
                              f"choose from {', '.join(METHODS)}")
         if self.n_sequences < 1:
             raise InputError(f"--n must be >= 1, got {self.n_sequences}")
-        if self.steps < 1 or self.batch_size < 1 or self.seed < 0 or self.random_draws < 0:
-            raise InputError("steps and batch_size must be >= 1, seed and random_draws >= 0")
+        if self.steps < 1 or self.batch_size < 1 or self.seed < 0 or self.random_draws < 0 or self.lrp_epsilon < 0:
+            raise InputError("steps and batch_size must be >= 1; seed, random_draws and lrp_epsilon >= 0")
         if self.baseline not in BASELINES:
             raise InputError(f"unknown baseline {self.baseline!r}; choose from {', '.join(BASELINES)}")
         if self.replacement not in REPLACEMENTS:
@@ -206,7 +209,8 @@ def _attribute_into(out: Path, model, head: str, dataset, tasks, config: Attribu
              "saliency": {"correction": config.correction}, "grad_x_input": {"correction": config.correction},
              "integrated_gradients": {"correction": config.correction, "steps": config.steps,
                                       "baseline": config.baseline, "random_state": config.seed},
-             "mutagenesis": {}, "lrp": {"correction": config.correction}, "attention_rollout": {}}
+             "mutagenesis": {}, "lrp": {"correction": config.correction, "epsilon": config.lrp_epsilon},
+             "attention_rollout": {}}
     methods_here = list(config.method_list)
     if "attention_rollout" in methods_here:
         from architectures.discover import find_can_layers
@@ -381,6 +385,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                                                      "shuffle (default zeros)")
     parser.add_argument("--random-draws", type=int, default=d.random_draws,
                         help="random 10%% draws for the mutagenesis test (default 100; 0: no test)")
+    parser.add_argument("--lrp-epsilon", type=float, default=0.0,
+                        help="LRP's epsilon rule in the dense layers (default 0: LRP-0)")
     parser.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     parser.add_argument("--out", default=None, help="output directory (default RUN/attribution)")
     parser.add_argument("--force", action="store_true", help="replace an existing output directory")
@@ -391,7 +397,7 @@ def run(args) -> int:
     config = AttributionConfig(methods=args.methods, tasks=args.tasks, n_sequences=args.n_sequences,
                                steps=args.steps, baseline=args.baseline, correction=args.correction,
                                fractions=args.fractions, replacement=args.replacement,
-                               random_draws=args.random_draws, seed=args.seed)
+                               random_draws=args.random_draws, lrp_epsilon=args.lrp_epsilon, seed=args.seed)
     summary = attribute(args.run, config, args.out, data=args.data, force=args.force, quiet=args.quiet)
     print(f"{'task':<12} {'method':<22} {'AUROC':>6} {'AUPR':>6} {'faithful':>8} {'Gini':>5}")
     for task, rows in summary["tasks"].items():
