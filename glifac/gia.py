@@ -119,15 +119,13 @@ def gia(run, config: GIAConfig | None = None, out=None, *, data=None, force: boo
         missing ``maps.h5`` (with ``motifs="filters"``), distances at which no pair fits.
     """
     from glifac import rundir
-    from simulate.files import atomic_directory, check_replaceable, refuse_existing
+    from simulate.files import atomic_directory, check_output_dir
 
     started = time.perf_counter()
     config = GIAConfig() if config is None else config
     run_dir, run_config, data_path = rundir.open_run(run, data)
     out = Path(out) if out is not None else run_dir / "gia"
-    if out.exists():
-        refuse_existing(out, force)
-        check_replaceable(out, OUTPUT_NAMES)
+    check_output_dir(out, OUTPUT_NAMES, force)
 
     import simulate
 

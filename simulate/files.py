@@ -44,6 +44,15 @@ def refuse_existing(path, force: bool, flag: str = "--force") -> None:
         raise InputError(f"{path} exists; pass {flag} to overwrite it")
 
 
+def check_output_dir(path, expected_names, force: bool) -> None:
+    """Before a command writes the output folder ``path``: nothing to check when it does not exist;
+    otherwise refuse without ``force`` (:func:`refuse_existing`) and refuse to replace a folder holding
+    anything but the command's own outputs (:func:`check_replaceable`)."""
+    if Path(path).exists():
+        refuse_existing(path, force)
+        check_replaceable(path, expected_names)
+
+
 def check_replaceable(path, expected_names, flag: str = "--force") -> None:
     """Refuse to replace ``path`` unless it holds only what a glifac command writes.
 

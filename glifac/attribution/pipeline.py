@@ -156,15 +156,13 @@ def attribute(run, config: AttributionConfig | None = None, out=None, *, data=No
     """
     import simulate
     from glifac import rundir
-    from simulate.files import atomic_directory, check_replaceable, refuse_existing
+    from simulate.files import atomic_directory, check_output_dir
 
     started = time.perf_counter()
     config = AttributionConfig() if config is None else config
     run_dir, run_config, data_path = rundir.open_run(run, data)
     out = Path(out) if out is not None else run_dir / "attribution"
-    if out.exists():
-        refuse_existing(out, force)
-        check_replaceable(out, OUTPUT_NAMES)
+    check_output_dir(out, OUTPUT_NAMES, force)
     dataset = simulate.load(data_path, splits=("test",))
     names = list(dataset.task_names)
     tasks = [t.strip() for t in config.tasks.split(",")] if config.tasks else names

@@ -140,15 +140,13 @@ def interpret_model(model_path, data, config: InterpretConfig | None = None, out
     """
     from glifac.interpretation.outputs import OUTPUT_NAMES
     from glifac.interpretation.pipeline import InterpretResult
-    from simulate.files import atomic_directory, check_replaceable, refuse_existing
+    from simulate.files import atomic_directory, check_output_dir
 
     started = time.perf_counter()
     config = InterpretConfig() if config is None else config
     source = ModelSource() if source is None else source
     out = Path(out) if out is not None else Path(f"{Path(model_path).stem}-interpret")
-    if out.exists():
-        refuse_existing(out, force)
-        check_replaceable(out, OUTPUT_NAMES)
+    check_output_dir(out, OUTPUT_NAMES, force)
     from glifac.runtime import import_tensorflow_quietly
 
     import_tensorflow_quietly()

@@ -76,7 +76,7 @@ def interpret(run, config: InterpretConfig | None = None, out=None, *, data=None
     """
     from glifac import rundir
     from glifac.interpretation.outputs import OUTPUT_NAMES
-    from simulate.files import atomic_directory, check_replaceable, refuse_existing
+    from simulate.files import atomic_directory, check_output_dir
 
     started = time.perf_counter()
     config = InterpretConfig() if config is None else config
@@ -89,9 +89,7 @@ def interpret(run, config: InterpretConfig | None = None, out=None, *, data=None
     resolved, run_resolved = out.resolve(), run_dir.resolve()
     if resolved == run_resolved or resolved in run_resolved.parents:
         raise InputError(f"--out {out} would hold the run directory {run_dir}; choose another")
-    if out.exists():
-        refuse_existing(out, force)
-        check_replaceable(out, OUTPUT_NAMES)
+    check_output_dir(out, OUTPUT_NAMES, force)
 
     import simulate
 
