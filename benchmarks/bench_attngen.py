@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import statistics
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from _record import record
+
 TARGET = 2.2
 
 
@@ -64,8 +64,7 @@ def main() -> int:
                "attngen": results, "target": TARGET, "target_source": "embedding"}
     if "embedding" in results:
         print(f"embedding ratio {results['embedding']['ratio']:.2f} (target <= {TARGET})")
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "attngen.json").write_text(json.dumps(summary, indent=2))
+    record("attngen", summary, args)
     return 0
 
 

@@ -15,13 +15,12 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
+from _record import record
+
 
 
 def main() -> int:
@@ -73,8 +72,7 @@ def main() -> int:
     summary = {"model": args.model, "n": args.n, "n_ig": args.n_ig, "mutagenesis_seconds": ism_seconds,
                "predict_seconds": predict_seconds, "mutagenesis_ratio": ism_ratio, "ig_seconds": ig_seconds,
                "gradient_seconds": gradient_seconds, "ig_ratio": ig_ratio, "target": 0.8}
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "attribution.json").write_text(json.dumps(summary, indent=2))
+    record("attribution", summary, args)
     return 0
 
 

@@ -16,9 +16,8 @@ import argparse
 import json
 import subprocess
 import sys
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from _record import record
 
 CHILD = r"""
 import json, sys, time
@@ -71,8 +70,7 @@ def main() -> int:
                           "parameters": run["parameters"]}
         print(f"{label:<30} {per_epoch:7.0f} s/epoch  {per_epoch * 100 / 3600:6.2f} h per 100-epoch cell  "
               f"({run['parameters']:,} parameters)", flush=True)
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "cells.json").write_text(json.dumps(results, indent=2))
+    record("cells", results, args)
     return 0
 
 

@@ -19,6 +19,8 @@ from scipy.stats import pearsonr
 
 from analysis import correlation_map, glifac_maps, random_pairs
 
+from _record import record
+
 
 def reference(fm, pairs):
     seq, i, j = pairs
@@ -70,6 +72,10 @@ def main(argv=None):
     print(f"  time                            : {t_stream:8.3f} s")
     print(f"  attended pairs at t=0 / t=0.1   : {res.n_attended[0]:,} / {res.n_attended[1]:,} "
           f"(plus as many random pairs each)")
+    record("correlation", {"correlation_map_seconds": t_ours, "correlation_map_first_call_seconds": t_first,
+                           "pearsonr_loop_seconds": t_ref, "speedup": t_ref / t_ours, "max_abs_difference": err,
+                           "glifac_maps_seconds": t_stream, "attended_pairs_t0": int(res.n_attended[0]),
+                           "attended_pairs_t01": int(res.n_attended[1])}, args)
 
 
 if __name__ == "__main__":

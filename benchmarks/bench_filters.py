@@ -15,11 +15,9 @@ Writes benchmarks/results/filters.json.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 import tracemalloc
 import warnings
-from pathlib import Path
 
 import numpy as np
 
@@ -27,7 +25,7 @@ from analysis.filters import filter_ppms
 from analysis.tomtom import match_filters
 from simulate.jaspar import jaspar_ppms
 
-HERE = Path(__file__).resolve().parent
+from _record import record
 
 
 def best_of(fn, repeats):
@@ -82,10 +80,7 @@ def main(argv=None):
     print(f"jaspar_ppms: {results['jaspar_load_seconds']:.2f} s ({len(motifs)} motifs); "
           f"match_filters {F} filters x {len(motifs)} targets: {t:.3f} s")
 
-    out = HERE / "results" / "filters.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {out}")
+    record("filters", results, args)
 
 
 if __name__ == "__main__":

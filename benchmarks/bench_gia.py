@@ -14,14 +14,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
+from _record import record
+
 
 
 def main() -> int:
@@ -73,8 +72,7 @@ def main() -> int:
                "predict_seq_per_s": statistics.median(plain_rates), "ratio": statistics.median(ratios),
                "target": 0.8}
     print(f"median ratio {summary['ratio']:.2f} (target >= 0.8)")
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "gia.json").write_text(json.dumps(summary, indent=2))
+    record("gia", summary, args)
     return 0
 
 

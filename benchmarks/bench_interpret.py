@@ -25,7 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from _record import record
+
 
 
 def make_untrained_run(workdir: Path) -> Path:
@@ -80,8 +81,7 @@ def main() -> int:
     print(f"interpret {result['model']}: {result['n_sequences']:,} sequences, {result['thresholds']} thresholds, "
           f"null x{result['null_shuffles']}: {wall:.1f} s wall, peak {peak_mb:.0f} MB "
           f"(targets 90 s, 3072 MB)")
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "interpret.json").write_text(json.dumps(result, indent=2))
+    record("interpret", result, args)
     return 0
 
 

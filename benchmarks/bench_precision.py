@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from _record import record
 
 CHILD = r"""
 import json, sys, time
@@ -71,8 +71,7 @@ def main() -> int:
                 results[model]["mixed_bfloat16"]["seconds_per_epoch"]
             results[model]["speedup"] = speedup
             print(f"{model}: mixed_bfloat16 is {speedup:.2f}x float32's speed", flush=True)
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "precision.json").write_text(json.dumps(results, indent=2))
+    record("precision", results, args)
     return 0
 
 

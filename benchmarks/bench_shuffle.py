@@ -20,6 +20,8 @@ import numpy as np
 
 from analysis import dinucleotide_shuffle
 
+from _record import record
+
 
 @numba.njit(cache=True)
 def _reference_kernel(idx, n, seed, out):
@@ -115,13 +117,17 @@ def main(argv=None):
 
     demo = np.eye(4, dtype=np.float32)[["ACGT".index(c) for c in "ACCCACGATGATG"]][None]
     n_demo = 5000
+    results = {"ours_per_second": ours, "reimplementation_per_second": ref, "ratio_reimplementation": ours / ref,
+               "reached_of_27_ours": reached(dinucleotide_shuffle(demo, n=n_demo, random_state=0)[0]),
+               "reached_of_27_reimplementation": reached(reference_shuffle(demo, n=n_demo)[0])}
     print(f"distinct shuffles of ACCCACGATGATG reached in {n_demo} draws (27 valid):")
-    print(f"  ours: {reached(dinucleotide_shuffle(demo, n=n_demo, random_state=0)[0])}"
-          f"   re-implementation: {reached(reference_shuffle(demo, n=n_demo)[0])}")
+    print(f"  ours: {results['reached_of_27_ours']}"
+          f"   re-implementation: {results['reached_of_27_reimplementation']}")
 
     tm = _tangermeme()
     if tm is None:
         print("tangermeme not importable: reference above is the re-implementation only")
+        record("shuffle", results, args)
         return
     tm(small)
     t_tm = min(tm(x, seed=1)[1] for _ in range(args.repeats))
@@ -129,7 +135,10 @@ def main(argv=None):
     print(f"  tangermeme.ersatz.dinucleotide_shuffle       : {tms:12,.0f} shuffles/s  ({t_tm:.3f} s)")
     print(f"  ratio ours / tangermeme                      : {ours / tms:.2f}")
     out, _ = tm(demo, n=n_demo, seed=0)
-    print(f"  tangermeme reaches {reached(out.numpy()[0].swapaxes(1, 2))} of 27")
+    results.update(tangermeme_per_second=tms, ratio_tangermeme=ours / tms,
+                   reached_of_27_tangermeme=reached(out.numpy()[0].swapaxes(1, 2)))
+    print(f"  tangermeme reaches {results['reached_of_27_tangermeme']} of 27")
+    record("shuffle", results, args)
 
 
 if __name__ == "__main__":

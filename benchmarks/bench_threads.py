@@ -21,9 +21,8 @@ import os
 import statistics
 import subprocess
 import sys
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from _record import record
 
 
 def worker(model: str, n: int, epochs: int, threads: int | None) -> None:
@@ -68,6 +67,7 @@ def main() -> int:
         return 0
 
     per_job = max(1, (os.cpu_count() or 1) // args.jobs)
+    results = {"threads_per_job": per_job}
     for model in args.models:
         reference = _rate(_start(model, args.n, args.epochs, args.threads_one))
         procs = [_start(model, args.n, args.epochs, per_job) for _ in range(args.jobs)]
@@ -75,6 +75,9 @@ def main() -> int:
         print(f"{model:10s} one run, all threads: {reference:7.0f} seq/s | {args.jobs} runs x {per_job} "
               f"thread(s): {' + '.join(f'{r:.0f}' for r in rates)} = {sum(rates):7.0f} seq/s | "
               f"ratio {sum(rates) / reference:.2f}", flush=True)
+        results[model] = {"one_run_seq_per_s": reference, "jobs_seq_per_s": rates,
+                          "ratio": sum(rates) / reference}
+    record("threads", results, args)
     return 0
 
 

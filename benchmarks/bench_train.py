@@ -28,6 +28,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from _record import record
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
@@ -129,6 +131,9 @@ def main(argv=None) -> int:
           f"epochs={args.epochs} rounds={args.rounds}")
     print(f"median s/epoch  bare fit {statistics.median(bare_times):.3f}  "
           f"glifac train {statistics.median(our_times):.3f}  ratio (median of rounds) {ratio:.3f}")
+    record(f"train_{args.model}", {"bare_seconds_per_epoch": bare_times, "glifac_seconds_per_epoch": our_times,
+                                   "ratios": ratios, "ratio": ratio, "n_train": len(ds.x_train),
+                                   "max_ratio": args.max_ratio}, args)
     if args.max_ratio is not None and ratio > args.max_ratio:
         print(f"ratio {ratio:.3f} exceeds {args.max_ratio}", file=sys.stderr)
         return 1

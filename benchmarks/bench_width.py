@@ -21,9 +21,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from _record import record
 
 VARIANTS = {
     "preset": {},
@@ -54,6 +53,7 @@ def main() -> int:
     ds = synthetic_dataset(args.n)
     x, y = ds.x_train.astype(np.float32), ds.y_train.astype(np.float32)
 
+    results = {}
     for model_name in args.models:
         models = {}
         for label, overrides in VARIANTS.items():
@@ -71,6 +71,9 @@ def main() -> int:
         for label, rate in best.items():
             print(f"{model_name:10s} {label:32s} {rate:7.0f} seq/s  ×{rate / best['preset']:.2f}  "
                   f"({models[label].count_params():,} parameters)", flush=True)
+        results[model_name] = {label: {"seq_per_s": rate, "ratio": rate / best["preset"],
+                                       "parameters": models[label].count_params()} for label, rate in best.items()}
+    record("width", results, args)
     return 0
 
 
