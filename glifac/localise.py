@@ -91,7 +91,7 @@ def localise(run, config: LocaliseConfig | None = None, data=None, out=None, for
     """
     import simulate
     from analysis.localisation import instance_mask, localisation_auroc
-    from glifac.rundir import load_run_model, open_run
+    from glifac.rundir import load_run_model, open_run, package_versions
     from glifac.training.attngen import position_importance
     from simulate.files import atomic_write_json, refuse_existing
 
@@ -124,7 +124,7 @@ def localise(run, config: LocaliseConfig | None = None, data=None, out=None, for
         }
     summary = {"sources": results, "skipped": skipped,
                "provenance": {"run": str(run_dir.resolve()), "data": str(dataset.path), "config": asdict(config)},
-               "versions": _versions()}
+               "versions": package_versions()}
     atomic_write_json(out, summary)
     return summary
 
@@ -133,12 +133,6 @@ def _mean(values) -> float | None:
     values = np.asarray(values, dtype=float)
     values = values[np.isfinite(values)]
     return float(values.mean()) if len(values) else None
-
-
-def _versions() -> dict:
-    from glifac.rundir import package_versions
-
-    return package_versions()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
