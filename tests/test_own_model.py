@@ -70,13 +70,16 @@ def write_fasta(path, x, compress=False, wrap=60):
     return path
 
 
-def write_meme(path):
-    rows = simulate.encode(MOTIF).astype(float) * 0.94 + 0.015
-    rows /= rows.sum(axis=1, keepdims=True)
-    second = simulate.encode(SECOND).astype(float) * 0.94 + 0.015
-    second /= second.sum(axis=1, keepdims=True)
+def write_meme(path, extra=()):
+    """MOTIF as EBOX and SECOND as M0002 (no alternate name), then ``extra`` (name, sequence) motifs."""
+    def ppm(sequence):
+        rows = simulate.encode(sequence).astype(float) * 0.94 + 0.015
+        return rows / rows.sum(axis=1, keepdims=True)
+
     body = ["MEME version 4", "", "ALPHABET= ACGT", "", "strands: + -", ""]
-    for ident, name, ppm in (("M0001", "EBOX", rows), ("M0002", None, second)):
+    entries = [("M0001", "EBOX", ppm(MOTIF)), ("M0002", None, ppm(SECOND))]
+    entries += [(f"X{k:04d}", name, ppm(sequence)) for k, (name, sequence) in enumerate(extra)]
+    for ident, name, ppm in entries:
         body.append(f"MOTIF {ident}" + (f" {name}" if name else ""))
         body.append(f"letter-probability matrix: alength= 4 w= {len(ppm)} nsites= 20 E= 0")
         body += [" ".join(f"{v:.4f}" for v in row) for row in ppm]
@@ -204,7 +207,7 @@ def saved(tmp_path_factory):
     foreign_model(with_attention=False).save(root / "plain.keras")
     x = sequences_with_motif(300)
     write_fasta(root / "seqs.fa.gz", x, compress=True)
-    write_meme(root / "motifs.meme")
+    write_meme(root / "motifs.meme", extra=[("DECOY", "GATAAGGC")])  # in the reference set, in no truth pair
     (root / "truth.tsv").write_text("EBOX\tM0002\n")
     return root
 
@@ -222,6 +225,8 @@ def test_interpret_own_model_without_truth(saved, tmp_path, capsys):
     filters = (out / "filters.tsv").read_text().splitlines()
     assert filters[1].split("\t")[1] == "EBOX"  # filter 0 reads the planted motif and is labelled by the file
     assert "no ground truth: scores not computed" in (out / "report.html").read_text()
+    assert "coverage" not in scores["filters"]  # a fraction of a reference set says nothing
+    assert scores["filters"]["n_distinct_motifs_matched"] >= 1
     for name in ("maps.h5", "interactions.tsv", "filter_logos.png", "attention_null.png"):
         assert (out / name).stat().st_size > 0
 
@@ -237,6 +242,11 @@ def test_interpret_own_model_with_truth_is_scored(saved, tmp_path, capsys):
     assert scores["scored"] is True
     labels = [line.split("\t")[1] for line in (out / "filters.tsv").read_text().splitlines()[1:]]
     assert labels[:2] == ["EBOX", "M0002"]
+    # coverage is over the truth-pair motifs, not the whole reference set (which also holds DECOY)
+    coverage = scores["filters"]
+    assert coverage["motif_scope"] == "truth-pair motifs"
+    assert coverage["coverage"] == 1.0 and coverage["matched_motifs"] == ["EBOX", "M0002"]
+    assert "truth-pair motifs covered: 1" in (out / "report.html").read_text()
     ranked = (out / "interactions.tsv").read_text().splitlines()
     true_rows = [row for row in ranked[1:] if "EBOX" in row and "M0002" in row]
     assert true_rows and all(row.split("\t")[8] == "True" for row in true_rows)

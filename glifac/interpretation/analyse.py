@@ -104,7 +104,7 @@ def analyse(features, attention, null_attention, ppms, n_sites, grammar, config:
     verbose : bool
         Progress lines on stderr.
     """
-    from analysis import (attention_histogram, filter_coverage, glifac_maps, information_content,
+    from analysis import (attention_histogram, glifac_maps, information_content,
                           local_attention_maps,
                           match_filters, motif_pair_metrics, motif_pair_table, motif_presence,
                           presence_correlation)
@@ -132,8 +132,7 @@ def analyse(features, attention, null_attention, ppms, n_sites, grammar, config:
         for row, match in zip(filter_rows, matches):
             row.update(label=match.label, best_motif=match.best_motif, qvalue=match.qvalue, pvalue=match.pvalue,
                        strand=match.strand)
-        coverage = filter_coverage(labels, names)
-        coverage["n_filters_matched"] = int(sum(label is not None for label in labels))
+        coverage = _coverage(labels, grammar)
     if config.jaspar:
         jaspar_names, jaspar_all = jaspar_ppms(with_ids=True)
         hits = match_filters(ppms, jaspar_all, jaspar_names, n_sites=n_sites)
@@ -251,3 +250,25 @@ def _instance_scores(counts, labels, truth_pairs) -> dict:
     if reason:
         instance["instance_reason"] = reason
     return instance
+
+
+def _coverage(labels, grammar) -> dict:
+    """:func:`analysis.filter_coverage` over the motifs a reader asks about, with its scope named.
+
+    For a simulated grammar that is every motif. For a reference set (JASPAR or a MEME
+    file, from ``--model``), covering a fraction of hundreds of database motifs says
+    nothing, so coverage is over the motifs of the truth pairs, and omitted without them.
+    """
+    from analysis import filter_coverage
+
+    matched = {label for label in labels if label is not None}
+    counts = {"n_filters_matched": int(sum(label is not None for label in labels)),
+              "n_distinct_motifs_matched": len(matched)}
+    if not all(m.source == "reference" for m in grammar.motifs):
+        return {**filter_coverage(labels, grammar.motif_names), "motif_scope": "grammar motifs", **counts}
+    in_pairs = {name for a, b, _ in grammar.interaction_pairs() for name in (a, b)}
+    scope = [name for name in grammar.motif_names if name in in_pairs]
+    if not scope:
+        return {"motif_scope": None, **counts}
+    return {**filter_coverage(labels, scope), "motif_scope": "truth-pair motifs", **counts}
+

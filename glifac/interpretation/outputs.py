@@ -20,7 +20,10 @@ renamed when complete:
     attention adds ``tpr``, ``ppv``, ``ppv_all_labelled``,
     ``ppv_all_instances``, instance counts, ``found``, ``missed``. Also
     ``headline_threshold``, ``null_quantiles`` (q90, q95, q99), ``filters``
-    (coverage), ``classification`` (the run's test metrics), ``scored``,
+    (``n_filters_matched``, ``n_distinct_motifs_matched``, ``motif_scope`` and,
+    when it names a scope, :func:`analysis.filter_coverage`'s fields over it:
+    every grammar motif for simulated data, the truth-pair motifs for a
+    reference set, none without truth), ``classification`` (the run's test metrics), ``scored``,
     ``skip_reason``, ``ground_truth``, ``provenance`` (run, data, data_sha256,
     model, every option, the run's config) and ``versions``.
 ``interactions.tsv``

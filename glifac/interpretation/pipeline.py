@@ -238,7 +238,8 @@ def print_headline(result: InterpretResult, quiet: bool = False) -> None:
             print(f"{row['method']:<13} {f('threshold', 6, 2)} {f('auroc', 6)} {f('aupr', 6)} {f('snr', 7, 2)} "
                   f"{f('tpr', 5, 2)} {f('ppv', 5, 2)} {f('motif_auroc', 10)} {f('motif_auroc_vs_decoys', 8)}")
         cov = summary["coverage"]
-        print(f"filters matched: {cov.get('n_filters_matched', 0)}, motif coverage {cov.get('coverage', 0):.2f}")
+        scope = f", {cov['motif_scope']} covered {cov['coverage']:.2f}" if "coverage" in cov else ""
+        print(f"filters matched: {cov.get('n_filters_matched', 0)}{scope}")
     else:
         print(f"scoring skipped: {summary['skip_reason']}")
     print(f"report: {result.out / 'report.html'}")

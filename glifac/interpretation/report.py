@@ -105,12 +105,7 @@ def write_report(path, summary: dict, scores: dict, interactions: dict, filters:
                      "together, not that the model learned their interaction. <b>AUROC vs decoys</b> ranks the "
                      "true pairs against decoy pairs only: pairs the simulator places together exactly as often "
                      "but that do not interact (blank when the grammar has none).</p>")
-        coverage = summary.get("coverage", {})
-        parts.append(
-            f"<p>Filters matched to a grammar motif: {coverage.get('n_filters_matched', 0)} of "
-            f"{len(filters)}; grammar motifs covered: {_fmt(coverage.get('coverage'))} "
-            f"(missing: {html.escape(', '.join(coverage.get('missing_motifs', [])) or 'none')}).</p>"
-        )
+        parts.append(_coverage_paragraph(summary.get("coverage", {}), len(filters)))
         parts.append("<p class='note'>AUROC and AUPR (average precision) rank filter pairs labelled with two "
                      "different grammar motifs; positives are the grammar's interacting pairs. SNR (z) = "
                      "(mean positive − mean negative) / sd(negative); SNR top-100 is the authors' variant. "
@@ -147,3 +142,17 @@ def write_report(path, summary: dict, scores: dict, interactions: dict, filters:
     versions = ", ".join(f"{k} {v}" for k, v in summary["versions"].items() if v)
     parts.append(f"<p class='note'>Versions: {html.escape(versions)}</p></body></html>")
     return atomic_write_text(path, "\n".join(parts))
+
+
+def _coverage_paragraph(coverage: dict, n_filters: int) -> str:
+    """One line on filter matches; coverage over the scope the analysis chose (none for a bare reference set)."""
+    scope = coverage.get("motif_scope", "grammar motifs")
+    kind = "grammar" if scope == "grammar motifs" else "reference"
+    line = f"Filters matched to a {kind} motif: {coverage.get('n_filters_matched', 0)} of {n_filters}"
+    if "n_distinct_motifs_matched" in coverage:
+        line += f" ({coverage['n_distinct_motifs_matched']} distinct motifs)"
+    if scope is None or "coverage" not in coverage:
+        return f"<p>{line}.</p>"
+    missing = html.escape(", ".join(coverage.get("missing_motifs", [])) or "none")
+    return f"<p>{line}; {html.escape(scope)} covered: {_fmt(coverage['coverage'])} (missing: {missing}).</p>"
+
