@@ -121,6 +121,15 @@ def test_conservative_lrp_sums_to_the_logit():
     np.testing.assert_allclose(grad_x_input(model, x).sum(axis=(1, 2)), plain, rtol=1e-6)  # layers restored
 
 
+def test_lrp_names_a_missing_keras_attention_internal():
+    from glifac.attribution.methods import lrp
+
+    model = attention_only_model()
+    model.get_layer("attention")._masked_softmax = None  # as a Keras without this private method would be
+    with pytest.raises(InputError, match="lrp needs keras.layers.MultiHeadAttention._masked_softmax"):
+        lrp(model, random_one_hot(2, L, seed=1))
+
+
 def test_lrp_without_attention_is_gradient_x_input():
     from glifac.attribution.methods import lrp
 

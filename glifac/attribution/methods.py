@@ -236,6 +236,7 @@ def _constant_attention_and_norms(model, epsilon: float = 0.0):
         saved = []
         for layer in model.layers:
             if isinstance(layer, keras.layers.MultiHeadAttention):
+                _check_attention_internals(layer)
                 softmax, attend = layer._masked_softmax, layer._compute_attention
                 layer._masked_softmax = lambda scores, mask=None, _f=softmax: tf.stop_gradient(_f(scores, mask))
                 # Keras takes a fused dot-product kernel (no _masked_softmax) unless scores are returned
@@ -256,6 +257,16 @@ def _constant_attention_and_norms(model, epsilon: float = 0.0):
                 delattr(layer, name)  # back to the class's method
 
     return patched()
+
+
+def _check_attention_internals(layer) -> None:
+    """LRP replaces two private methods of Keras's MultiHeadAttention; say so plainly if a Keras lacks them."""
+    import keras
+
+    missing = [name for name in ("_masked_softmax", "_compute_attention") if not callable(getattr(layer, name, None))]
+    if missing:
+        raise InputError(f"lrp needs keras.layers.MultiHeadAttention.{missing[0]}, which Keras {keras.__version__} "
+                         f"does not have; use the other methods or Keras 3.3-3.x as tested")
 
 
 def _through_softmax(attend):
