@@ -3,8 +3,8 @@
 One module per verb; one-hot sequences are (N, L, 4), channels last, A C G T.
 No Keras import here: models enter :mod:`analysis.extract` as callables.
 """
-from analysis.attribution import (continuous_jaccard, entropy, gini, gradient_correction, ground_truth_scores,
-                                  position_scores)
+from analysis.attribution import (attention_sharpness, continuous_jaccard, entropy, gini, gradient_correction,
+                                  ground_truth_scores, position_scores)
 from analysis.classification import (accuracy, binary_crossentropy, categorical_crossentropy,
                                      classification_metrics, cross_entropy, pooled_auc)
 from analysis.cooccurrence import motif_presence, presence_correlation
@@ -34,6 +34,7 @@ __all__ = [
     "aggregate_heads",
     "attended_pairs",
     "attention_histogram",
+    "attention_sharpness",
     "benjamini_hochberg",
     "accuracy",
     "continuous_jaccard",

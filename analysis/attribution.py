@@ -15,6 +15,8 @@ sequences it explains; a per-position score is ``(N, L)``.
   rest (the mask comes from :func:`analysis.instance_mask`).
 * :func:`gini`, :func:`entropy`: how concentrated each map is.
 * :func:`continuous_jaccard`: how much two methods' maps agree.
+* :func:`attention_sharpness`: how far a model's attention rows are from
+  uniform, the context for attention-aware LRP and attention rollout.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from analysis._validate import as_array
 from analysis.localisation import localisation_auroc
 from simulate.errors import InputError
 
-__all__ = ["continuous_jaccard", "entropy", "gini", "gradient_correction", "ground_truth_scores", "position_scores",
+__all__ = ["attention_sharpness", "continuous_jaccard", "entropy", "gini", "gradient_correction", "ground_truth_scores", "position_scores",
            "rank_positions"]
 
 
@@ -192,6 +194,31 @@ def entropy(maps) -> np.ndarray:
     h = terms.sum(axis=1) / np.log(values.shape[1])
     h[total[:, 0] == 0] = np.nan
     return h
+
+
+def attention_sharpness(attention) -> dict:
+    """How concentrated attention weights are: normalised row entropy and the largest weight per row.
+
+    Parameters
+    ----------
+    attention : array_like, shape (N, heads, L', L')
+        Softmax attention weights (each row over the last axis sums to 1), e.g. from
+        :meth:`architectures.discover.CanProbe.features_and_attention`.
+
+    Returns
+    -------
+    dict
+        ``positions`` (L'), ``normalised_entropy`` (mean over rows of the entropy divided by
+        log L': 1 for uniform rows, 0 for one-hot rows), ``max_weight`` (mean over rows of the
+        largest weight) and ``uniform_weight`` (1 / L', what ``max_weight`` is for uniform rows).
+    """
+    attention = as_array(attention, "attention", ndim=4)
+    n_keys = attention.shape[-1]
+    if n_keys < 2:
+        raise InputError(f"attention needs at least 2 key positions, got {n_keys}")
+    rows = attention.reshape(-1, n_keys)
+    return {"positions": int(n_keys), "normalised_entropy": float(np.nanmean(entropy(rows))),
+            "max_weight": float(np.abs(rows).max(axis=1).mean()), "uniform_weight": 1.0 / n_keys}
 
 
 def continuous_jaccard(a, b) -> np.ndarray:

@@ -97,6 +97,11 @@ def test_lrp_and_rollout_on_a_can_run(tiny_run, tmp_path):
     with h5py.File(tmp_path / "o" / "attributions.h5") as h5:
         rollout = h5["ELF1"]["attention_rollout"][()]
     assert np.all(rollout >= 0) and np.all((rollout > 0).sum(axis=2) == 1)  # at the observed base
+    attention = summary["attention"]
+    assert attention["layer"] == "attention" and 0 <= attention["normalised_entropy"] <= 1
+    assert attention["uniform_weight"] == pytest.approx(1 / attention["positions"])
+    assert attention["uniform_weight"] <= attention["max_weight"] <= 1
+    assert "normalised row entropy" in (tmp_path / "o" / "report.html").read_text()
 
 
 def test_mutagenesis_test_interval(tiny_run, tmp_path):

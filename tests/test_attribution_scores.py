@@ -71,6 +71,30 @@ def test_gini_and_entropy_extremes():
     assert np.isnan(gini(np.zeros((1, 5))))[0] and np.isnan(entropy(np.zeros((1, 5))))[0]
 
 
+def test_attention_sharpness_known_rows():
+    from analysis import attention_sharpness
+
+    n_keys = 8
+    uniform = np.full((2, 3, n_keys, n_keys), 1.0 / n_keys)
+    result = attention_sharpness(uniform)
+    assert result["positions"] == n_keys and result["uniform_weight"] == pytest.approx(1 / n_keys)
+    assert result["normalised_entropy"] == pytest.approx(1.0) and result["max_weight"] == pytest.approx(1 / n_keys)
+    one_hot = np.zeros((1, 1, n_keys, n_keys))
+    one_hot[0, 0, np.arange(n_keys), (np.arange(n_keys) + 1) % n_keys] = 1.0
+    assert attention_sharpness(one_hot)["normalised_entropy"] == pytest.approx(0.0)
+    assert attention_sharpness(one_hot)["max_weight"] == pytest.approx(1.0)
+    # half the rows uniform, half on two keys (entropy log 2 / log 8 = 1/3): mean 2/3
+    mixed = np.full((1, 2, n_keys, n_keys), 1.0 / n_keys)
+    mixed[0, 1] = 0.0
+    mixed[0, 1, :, :2] = 0.5
+    assert attention_sharpness(mixed)["normalised_entropy"] == pytest.approx((1 + 1 / 3) / 2)
+    assert attention_sharpness(mixed)["max_weight"] == pytest.approx((1 / n_keys + 0.5) / 2)
+    with pytest.raises(InputError, match="4-dimensional"):
+        attention_sharpness(np.ones((3, 4)))
+    with pytest.raises(InputError, match="at least 2 key positions"):
+        attention_sharpness(np.ones((1, 1, 1, 1)))
+
+
 def test_continuous_jaccard():
     a = np.array([[1.0, 2.0, 0.0, 0.0]])
     assert continuous_jaccard(a, a)[0] == pytest.approx(1.0)

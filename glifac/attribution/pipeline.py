@@ -34,6 +34,8 @@ Outputs (``RUN/attribution`` or ``--out``), written whole or not at all:
     ``tasks``: task -> method -> scores (means and sds over sequences);
     ``jaccard``: task -> "method_a|method_b" -> mean; ``instances``: which
     instances counted, per task; ``skipped``: what could not be scored and why;
+    ``attention`` (models with an attention layer): its sharpness over the first
+    ``ATTENTION_SEQUENCES`` test sequences (:func:`analysis.attention_sharpness`);
     ``provenance`` (run, data, its SHA-256, every option) and ``versions``.
 ``report.html``, ``examples.png``
     the method x task table, and sequence logos (logomaker) of one example per
@@ -55,6 +57,7 @@ from simulate.validate import check_fields
 
 OUTPUT_NAMES = ("attributions.h5", "attribution.json", "report.html", "examples.png")
 REPLACEMENTS = ("zeros", "random", "shuffle")
+ATTENTION_SEQUENCES = 1000  # test sequences whose attention rows measure its sharpness
 
 
 @dataclass(frozen=True)
@@ -193,7 +196,8 @@ def _attribute_into(out: Path, model, head: str, dataset, tasks, config: Attribu
     import h5py
 
     from analysis import instance_mask
-    from analysis.attribution import continuous_jaccard, entropy, gini, ground_truth_scores, position_scores
+    from analysis.attribution import (attention_sharpness, continuous_jaccard, entropy, gini, ground_truth_scores,
+                                      position_scores)
     from glifac.attribution import methods as M
     from glifac.progress import say
     from glifac.rundir import package_versions
@@ -210,14 +214,20 @@ def _attribute_into(out: Path, model, head: str, dataset, tasks, config: Attribu
              "mutagenesis": {}, "lrp": {"correction": config.correction, "epsilon": config.lrp_epsilon},
              "attention_rollout": {}}
     methods_here = list(config.method_list)
-    if "attention_rollout" in methods_here:
-        from architectures.discover import find_can_layers
+    from architectures.discover import CanProbe, find_can_layers
 
-        try:
-            find_can_layers(model)
-        except InputError as exc:
+    try:
+        layers = find_can_layers(model)
+    except InputError as exc:
+        if "attention_rollout" in methods_here:
             methods_here.remove("attention_rollout")
             summary["skipped"]["attention_rollout"] = f"not for this model: {exc}"
+    else:
+        # how far from uniform the attention is: what separates LRP from gradient x input, and rollout from flat
+        _, attention = CanProbe(model, layers).features_and_attention(
+            dataset.x_test[:ATTENTION_SEQUENCES].astype(np.float32), config.batch_size)
+        summary["attention"] = {**attention_sharpness(attention), "n_sequences": len(attention),
+                                "layer": layers.attention}
     with h5py.File(out / OUTPUT_NAMES[0], "w") as h5:
         for task in tasks:
             t = dataset.task_names.index(task)

@@ -84,6 +84,14 @@ def write_report(path: Path, summary: dict, examples: Path | None) -> None:
                            ("area", "faithfulness area"), ("drop", "top-10% AUPR drop"),
                            ("random", "random 10% (95%)"), ("gini", "Gini"), ("entropy", "entropy"),
                            ("gap", "IG completeness gap")], left=("task", "method", "random"))]
+    attention = summary.get("attention")
+    if attention:
+        parts.append(
+            f"<p>Attention ({html.escape(str(attention['layer']))}, {attention['n_sequences']} test sequences): "
+            f"normalised row entropy {attention['normalised_entropy']:.3f} (1 = uniform), mean largest weight "
+            f"{attention['max_weight']:.3f} against {attention['uniform_weight']:.3f} for uniform rows over "
+            f"{attention['positions']} positions. Attention-aware LRP differs from gradient x input by the "
+            "gradient through these weights; rollout of near-uniform attention is near flat.</p>")
     if summary["skipped"]:
         parts.append("<h2>Not scored</h2><ul>" + "".join(f"<li>{html.escape(k)}: {html.escape(v)}</li>"
                                                          for k, v in summary["skipped"].items()) + "</ul>")
