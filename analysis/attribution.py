@@ -26,8 +26,8 @@ from analysis._validate import as_array
 from analysis.localisation import localisation_auroc
 from simulate.errors import InputError
 
-__all__ = ["attention_sharpness", "continuous_jaccard", "entropy", "gini", "gradient_correction", "ground_truth_scores", "position_scores",
-           "rank_positions"]
+__all__ = ["attention_sharpness", "continuous_jaccard", "entropy", "gini", "gradient_correction",
+           "ground_truth_scores", "position_scores", "rank_positions"]
 
 
 def _maps(attributions, name="attributions") -> np.ndarray:

@@ -67,6 +67,7 @@ SAMPLING_DEFAULTS = {
     "min_gap": 1,
 }
 DEFAULT_GRAMMAR = "paper.json"
+REFERENCE_SOURCE = "reference"  # Motif.source of a reference set (JASPAR or a MEME file) scored against
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ class Motif:
     ppm : numpy.ndarray, shape (W, 4)
         Rows are positions, columns A, C, G, T; each row sums to 1.
     source : str
-        ``"JASPAR2020:MA0466.2"`` for database motifs, ``"ppm"`` for explicit ones.
+        ``"JASPAR2020:MA0466.2"`` for database motifs, ``"ppm"`` for explicit ones,
+        ``REFERENCE_SOURCE`` for a motif set to label filters with (not to simulate).
     """
 
     name: str
@@ -119,6 +121,11 @@ class Grammar:
     def output_names(self) -> list[str]:
         """Names of the label columns: the two class names with ``two_class``, else one per motif."""
         return list(self.two_class["names"]) if self.two_class is not None else self.motif_names
+
+    @property
+    def is_reference_set(self) -> bool:
+        """True for a motif set built to score a model against (:func:`simulate.motif_files.reference_grammar`)."""
+        return all(m.source == REFERENCE_SOURCE for m in self.motifs)
 
     @property
     def max_width(self) -> int:

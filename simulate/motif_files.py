@@ -127,12 +127,12 @@ def reference_grammar(motifs, truth=(), description: str = ""):
     Motif names must be unique: the first of each name is kept (JASPAR has a
     few versions of some factors; MEME files may repeat names).
     """
-    from simulate.grammar import Grammar, Interaction, Motif
+    from simulate.grammar import REFERENCE_SOURCE, Grammar, Interaction, Motif
 
     seen, kept = set(), []
     for name, ppm in motifs:
         if name not in seen:
             seen.add(name)
-            kept.append(Motif(name=name, ppm=np.asarray(ppm, dtype=float), source="reference"))
+            kept.append(Motif(name=name, ppm=np.asarray(ppm, dtype=float), source=REFERENCE_SOURCE))
     interactions = tuple(Interaction(motifs=(a, b), logic=logic) for a, b, logic in truth)
     return Grammar(motifs=tuple(kept), interactions=interactions, description=description)

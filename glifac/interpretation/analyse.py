@@ -264,11 +264,10 @@ def _coverage(labels, grammar) -> dict:
     matched = {label for label in labels if label is not None}
     counts = {"n_filters_matched": int(sum(label is not None for label in labels)),
               "n_distinct_motifs_matched": len(matched)}
-    if not all(m.source == "reference" for m in grammar.motifs):
+    if not grammar.is_reference_set:
         return {**filter_coverage(labels, grammar.motif_names), "motif_scope": "grammar motifs", **counts}
     in_pairs = {name for a, b, _ in grammar.interaction_pairs() for name in (a, b)}
     scope = [name for name in grammar.motif_names if name in in_pairs]
     if not scope:
         return {"motif_scope": None, **counts}
     return {**filter_coverage(labels, scope), "motif_scope": "truth-pair motifs", **counts}
-

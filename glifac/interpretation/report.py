@@ -155,4 +155,3 @@ def _coverage_paragraph(coverage: dict, n_filters: int) -> str:
         return f"<p>{line}.</p>"
     missing = html.escape(", ".join(coverage.get("missing_motifs", [])) or "none")
     return f"<p>{line}; {html.escape(scope)} covered: {_fmt(coverage['coverage'])} (missing: {missing}).</p>"
-
